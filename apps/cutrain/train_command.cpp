@@ -1,0 +1,81 @@
+#include "train_command.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "cutrain/context.h"
+#include "cutrain/data/fashion_mnist.h"
+#include "cutrain/models/registry.h"
+#include "cutrain/optim/optimizer.h"
+#include "cutrain/train/metrics.h"
+#include "cutrain/train/trainer.h"
+
+namespace cutrain::app {
+
+CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
+  CLI::App* cmd = app.add_subcommand("train", "Train a model on Fashion-MNIST");
+  cmd->add_option("--model", c.model, "Network to train")
+      ->check(CLI::IsMember(model_names()))
+      ->capture_default_str();
+  cmd->add_option("--optimizer", c.optimizer, "Optimizer")
+      ->check(CLI::IsMember(optimizer_names()))
+      ->capture_default_str();
+  cmd->add_option("--lr", c.lr, "Learning rate (> 0)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "Examples per minibatch")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--epochs", c.epochs, "Passes over the training set")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->capture_default_str();
+  cmd->add_option("--device", c.device, "auto (CUDA when usable), cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--data", c.data_dir,
+                  "Directory with the Fashion-MNIST IDX files (default: $CUTRAIN_DATA, else " +
+                      std::string(data::kDefaultFashionMnistDir) + ")");
+  cmd->add_option("--seed", c.seed, "Seed for initialisation and shuffling")
+      ->capture_default_str();
+  cmd->add_option("--metrics", c.metrics_path, "Write per-epoch metrics as JSON lines to FILE");
+  cmd->add_option("--train-limit", c.train_limit,
+                  "Use only the first N training examples (0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  return cmd;
+}
+
+int run_train(const TrainConfig& c) {
+  const DeviceChoice choice = choose_device(c.device);
+  std::printf("device: %s (%s)\n", device_name(choice.device), choice.reason.c_str());
+
+  const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
+  const data::ImageDataset train = data::load_fashion_mnist(dir, data::Split::Train);
+  const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
+  std::printf("data: %s: %lld train, %lld test images\n", dir.c_str(),
+              static_cast<long long>(train.count), static_cast<long long>(test.count));
+
+  Context ctx(choice.device);
+  Sequential model = make_model(c.model);
+  model.build({train.channels, train.height, train.width}, c.batch_size, choice.device, c.seed);
+  std::printf("model: %s, %lld parameters\n", c.model.c_str(),
+              static_cast<long long>(model.parameter_count()));
+  std::unique_ptr<Optimizer> opt = make_optimizer(c.optimizer, model.parameters(), c.lr, ctx);
+  std::printf("optimizer: %s lr %g, batch %lld, %lld epochs, seed %llu\n", c.optimizer.c_str(),
+              c.lr, static_cast<long long>(c.batch_size), static_cast<long long>(c.epochs),
+              static_cast<unsigned long long>(c.seed));
+
+  std::unique_ptr<JsonlMetricsWriter> jsonl;
+  if (!c.metrics_path.empty()) jsonl = std::make_unique<JsonlMetricsWriter>(c.metrics_path);
+
+  Trainer trainer(model, *opt, ctx, train, test, TrainerOptions{c.batch_size, c.seed,
+                                                                c.train_limit});
+  for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
+    const EpochMetrics m = trainer.train_epoch(epoch);
+    std::printf("%s\n", format_epoch_line(m, c.epochs, device_name(choice.device)).c_str());
+    std::fflush(stdout);
+    if (jsonl) jsonl->write(m);
+  }
+  return 0;
+}
+
+}  // namespace cutrain::app

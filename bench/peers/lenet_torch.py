@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""PyTorch peer benchmark for cutrain: LeNet-5 on Fashion-MNIST.
+
+Trains a LeNet-5 variant with plain SGD and reports per-epoch loss/accuracy
+and training throughput, so cutrain's numbers can be compared against an
+established framework running the same model, data, optimiser and batch size.
+
+Output (stdout):
+  epoch E train_loss L train_acc A test_acc T examples_per_sec X seconds S
+    - train_loss / train_acc: averaged over the examples seen during the
+      epoch's training (computed from the logits of each step, before that
+      step's update).
+    - examples_per_sec = training examples / S, where S is the wall-clock
+      training time of the epoch only (shuffle + batching + forward/backward/
+      step; evaluation excluded; on CUDA the device is synchronised before
+      the clock is read).
+  A final JSON line with the summary ("peer": "pytorch", ...).
+  Informational lines start with "#".
+
+Data: Fashion-MNIST IDX files (gzip or raw) read with gzip + numpy, no
+torchvision needed.
+
+Example:
+  /usr/bin/python3 bench/peers/lenet_torch.py --model lenet --epochs 3
+  /usr/bin/python3 bench/peers/lenet_torch.py --device cuda --cuda-graph
+"""
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
+
+IDX_DTYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+# --------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------
+
+def read_idx(path):
+    """Parse an IDX file (optionally gzip-compressed) into a numpy array."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    opener = gzip.open if head == b"\x1f\x8b" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (bad magic)")
+    type_code, ndim = data[2], data[3]
+    if type_code not in IDX_DTYPES:
+        raise ValueError(f"{path}: unsupported IDX type code 0x{type_code:02x}")
+    dims = np.frombuffer(data, dtype=">u4", count=ndim, offset=4).astype(np.int64)
+    dtype = np.dtype(IDX_DTYPES[type_code])
+    offset = 4 + 4 * ndim
+    count = int(np.prod(dims)) if ndim else 1
+    if len(data) - offset < count * dtype.itemsize:
+        raise ValueError(f"{path}: truncated IDX file")
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return arr.reshape(tuple(int(d) for d in dims))
+
+
+def find_idx(data_dir, stem):
+    """Locate e.g. 'train-images-idx3-ubyte' (+ optional .gz, or '.' variant)."""
+    names = [stem, stem + ".gz"]
+    dotted = stem.replace("-idx", ".idx")
+    names += [dotted, dotted + ".gz"]
+    for name in names:
+        p = os.path.join(data_dir, name)
+        if os.path.isfile(p):
+            return p
+    raise FileNotFoundError(
+        f"cannot find {stem}[.gz] in {data_dir} (set --data or $CUTRAIN_DATA)")
+
+
+def load_split(data_dir, prefix):
+    images = read_idx(find_idx(data_dir, f"{prefix}-images-idx3-ubyte"))
+    labels = read_idx(find_idx(data_dir, f"{prefix}-labels-idx1-ubyte"))
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise ValueError(f"{prefix}: unexpected shapes {images.shape} / {labels.shape}")
+    x = images.astype(np.float32).reshape(-1, 1, images.shape[1], images.shape[2])
+    x /= 255.0
+    y = labels.astype(np.int64)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+# --------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------
+
+def build_model(kind):
+    if kind == "lenet":
+        act, pool = nn.ReLU, nn.MaxPool2d
+    elif kind == "lenet-classic":
+        act, pool = nn.Sigmoid, nn.AvgPool2d
+    else:
+        raise ValueError(kind)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), act(),
+        pool(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), act(),
+        pool(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), act(),
+        nn.Linear(120, 84), act(),
+        nn.Linear(84, 10),
+    )
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
+
+
+# --------------------------------------------------------------------------
+# Training / evaluation
+# --------------------------------------------------------------------------
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+@torch.no_grad()
+def evaluate(model, x, y, batch_size):
+    model.eval()
+    correct = torch.zeros((), dtype=torch.int64, device=x.device)
+    for i in range(0, x.shape[0], batch_size):
+        out = model(x[i:i + batch_size])
+        correct += (out.argmax(1) == y[i:i + batch_size]).sum()
+    model.train()
+    return correct.item() / x.shape[0]
+
+
+class EagerStep:
+    """Ordinary eager (or torch.compile'd) training step."""
+
+    def __init__(self, model, opt):
+        self.model, self.opt = model, opt
+
+    def __call__(self, xb, yb):
+        out = self.model(xb)
+        loss = F.cross_entropy(out, yb)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return out, loss
+
+
+class GraphStep:
+    """One full training step (forward + backward + SGD step) captured as a
+    CUDA graph with static input tensors; only full batches are supported."""
+
+    def __init__(self, model, opt, batch_size, device, warmup=3):
+        self.model, self.opt = model, opt
+        self.x = torch.zeros(batch_size, 1, 28, 28, device=device)
+        self.y = torch.zeros(batch_size, dtype=torch.int64, device=device)
+        # Warm-up on a side stream (required before capture). The warm-up
+        # steps modify the parameters, so save and restore them afterwards.
+        saved = [p.detach().clone() for p in model.parameters()]
+        s = torch.cuda.Stream(device)
+        s.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(s):
+            for _ in range(warmup):
+                out = model(self.x)
+                loss = F.cross_entropy(out, self.y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        torch.cuda.current_stream(device).wait_stream(s)
+        self.graph = torch.cuda.CUDAGraph()
+        opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(self.graph):
+            self.out = model(self.x)
+            self.loss = F.cross_entropy(self.out, self.y)
+            self.loss.backward()
+            opt.step()
+        with torch.no_grad():
+            for p, v in zip(model.parameters(), saved):
+                p.copy_(v)
+        sync(device)
+
+    def __call__(self, xb, yb):
+        self.x.copy_(xb)
+        self.y.copy_(yb)
+        self.graph.replay()
+        return self.out, self.loss
+
+
+def train_epoch(step, x, y, batch_size, gen, drop_last):
+    """Returns (examples, loss_sum_tensor, correct_tensor). No host syncs
+    inside the loop, so CUDA work is queued asynchronously."""
+    n = x.shape[0]
+    perm = torch.randperm(n, generator=gen).to(x.device)
+    loss_sum = torch.zeros((), dtype=torch.float32, device=x.device)
+    correct = torch.zeros((), dtype=torch.int64, device=x.device)
+    seen = 0
+    for i in range(0, n, batch_size):
+        idx = perm[i:i + batch_size]
+        if drop_last and idx.shape[0] < batch_size:
+            break
+        xb = x.index_select(0, idx)
+        yb = y.index_select(0, idx)
+        out, loss = step(xb, yb)
+        bs = idx.shape[0]
+        loss_sum += loss.detach() * bs
+        correct += (out.detach().argmax(1) == yb).sum()
+        seen += bs
+    return seen, loss_sum, correct
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=os.environ.get("CUTRAIN_DATA") or DEFAULT_DATA,
+                    help="directory with Fashion-MNIST IDX files "
+                         "(default: $CUTRAIN_DATA or %s)" % DEFAULT_DATA)
+    ap.add_argument("--model", choices=["lenet", "lenet-classic"], default="lenet")
+    ap.add_argument("--lr", type=float, default=0.3)
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch.set_num_threads(N) (default: torch's default)")
+    ap.add_argument("--train-limit", type=int, default=None,
+                    help="use only the first N training examples")
+    ap.add_argument("--eval-batch-size", type=int, default=1000)
+    ap.add_argument("--cuda-graph", action="store_true",
+                    help="CUDA only: capture the whole training step as a CUDA "
+                         "graph (the last partial batch of each epoch is dropped)")
+    ap.add_argument("--compile", action="store_true",
+                    help="wrap the model with torch.compile (exits non-zero if "
+                         "unavailable or failing)")
+    args = ap.parse_args(argv)
+
+    if args.batch_size <= 0 or args.epochs <= 0:
+        ap.error("--batch-size and --epochs must be positive")
+    if args.cuda_graph and args.device != "cuda":
+        ap.error("--cuda-graph requires --device cuda")
+    if args.cuda_graph and args.compile:
+        ap.error("--cuda-graph and --compile are mutually exclusive")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("error: --device cuda requested but torch.cuda.is_available() is False",
+              file=sys.stderr)
+        return 2
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+
+    x_train, y_train = load_split(args.data, "train")
+    x_test, y_test = load_split(args.data, "t10k")
+    if args.train_limit is not None:
+        x_train, y_train = x_train[:args.train_limit], y_train[:args.train_limit]
+    # Preload everything on the device (the data set is small).
+    x_train, y_train = x_train.to(device), y_train.to(device)
+    x_test, y_test = x_test.to(device), y_test.to(device)
+
+    model = build_model(args.model).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr)
+    gen = torch.Generator().manual_seed(args.seed)
+
+    print(f"# torch {torch.__version__} device {device} threads {torch.get_num_threads()} "
+          f"model {args.model} lr {args.lr} batch_size {args.batch_size} "
+          f"train {x_train.shape[0]} test {x_test.shape[0]}", flush=True)
+
+    train_model = model
+    if args.compile:
+        if not hasattr(torch, "compile"):
+            print(f"error: --compile: torch.compile is not available in torch "
+                  f"{torch.__version__} (needs torch >= 2.0)", file=sys.stderr)
+            return 3
+        try:
+            train_model = torch.compile(model)
+            # Trigger compilation now (forward + backward) so a failure is
+            # reported up front; parameters are restored afterwards.
+            state = {k: v.clone() for k, v in model.state_dict().items()}
+            out = train_model(x_train[:args.batch_size])
+            F.cross_entropy(out, y_train[:args.batch_size]).backward()
+            model.zero_grad(set_to_none=True)
+            model.load_state_dict(state)
+            sync(device)
+        except Exception as e:  # noqa: BLE001 - report any compile failure
+            print(f"error: --compile: torch.compile failed: {type(e).__name__}: {e}",
+                  file=sys.stderr)
+            return 3
+        print("# torch.compile enabled (compilation time excluded from epoch timings)",
+              flush=True)
+
+    drop_last = False
+    if args.cuda_graph:
+        if x_train.shape[0] < args.batch_size:
+            print("error: --cuda-graph needs at least one full batch", file=sys.stderr)
+            return 2
+        step = GraphStep(model, opt, args.batch_size, device)
+        drop_last = True
+        dropped = x_train.shape[0] % args.batch_size
+        print(f"# cuda graph: whole training step captured; last partial batch dropped "
+              f"({dropped} examples/epoch, {x_train.shape[0] - dropped} trained); "
+              f"capture time excluded from epoch timings", flush=True)
+    else:
+        step = EagerStep(train_model, opt)
+
+    rates, test_acc = [], float("nan")
+    for epoch in range(1, args.epochs + 1):
+        sync(device)
+        t0 = time.perf_counter()
+        seen, loss_sum, correct = train_epoch(step, x_train, y_train, args.batch_size,
+                                              gen, drop_last)
+        sync(device)
+        secs = time.perf_counter() - t0
+        train_loss = loss_sum.item() / seen
+        train_acc = correct.item() / seen
+        test_acc = evaluate(train_model, x_test, y_test, args.eval_batch_size)
+        rate = seen / secs
+        rates.append(rate)
+        print(f"epoch {epoch} train_loss {train_loss:.4f} train_acc {train_acc:.4f} "
+              f"test_acc {test_acc:.4f} examples_per_sec {rate:.1f} seconds {secs:.3f}",
+              flush=True)
+
+    summary = {
+        "peer": "pytorch",
+        "torch": torch.__version__,
+        "device": args.device,
+        "device_name": torch.cuda.get_device_name(device) if args.device == "cuda"
+        else "cpu",
+        "threads": torch.get_num_threads(),
+        "model": args.model,
+        "epochs": args.epochs,
+        "final_test_acc": round(test_acc, 6),
+        "median_examples_per_sec": round(statistics.median(rates), 1),
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "train_examples": x_train.shape[0],
+        "cuda_graph": args.cuda_graph,
+        "compile": args.compile,
+    }
+    print(json.dumps(summary), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+// BatchLoader: turns an ImageDataset into minibatches: a per-epoch permutation derived from
+// (seed, epoch) alone (so a resumed run shuffles as the uninterrupted one would), the last
+// partial batch kept, pixels scaled to [0, 1].
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cutrain/data/fashion_mnist.h"
+
+namespace cutrain::data {
+
+class BatchLoader {
+ public:
+  /// @param limit use only the first `limit` examples (0 = all)
+  BatchLoader(const ImageDataset& data, int64_t batch_size, bool shuffle, uint64_t seed,
+              int64_t limit = 0);
+
+  /// Fixes the example order for `epoch` (identity when not shuffling).
+  void start_epoch(int64_t epoch);
+  int64_t size() const { return size_; }
+  int64_t batch_size() const { return batch_size_; }
+  int64_t batches() const { return (size_ + batch_size_ - 1) / batch_size_; }
+  /// Examples in batch b (batch_size, or the remainder for the last one).
+  int64_t batch_examples(int64_t b) const;
+  /// Writes batch b: images [n, C, H, W] as floats in [0, 1] and labels [n] as floats.
+  /// Returns n.
+  int64_t fill(int64_t b, float* images, float* labels) const;
+  const std::vector<int64_t>& order() const { return order_; }
+  const ImageDataset& dataset() const { return data_; }
+
+ private:
+  const ImageDataset& data_;
+  int64_t batch_size_, size_;
+  bool shuffle_;
+  uint64_t seed_;
+  std::vector<int64_t> order_;
+};
+
+}  // namespace cutrain::data

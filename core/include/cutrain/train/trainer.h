@@ -1,0 +1,67 @@
+// Trainer: the epoch loop. Per batch: load -> forward -> fused softmax-CE (loss and hits stay
+// on the device, one slot per batch) -> backward -> optimizer step. The host reads the metrics
+// once per epoch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "cutrain/context.h"
+#include "cutrain/data/fashion_mnist.h"
+#include "cutrain/data/loader.h"
+#include "cutrain/models/sequential.h"
+#include "cutrain/models/softmax_cross_entropy.h"
+#include "cutrain/optim/optimizer.h"
+
+namespace cutrain {
+
+struct TrainerOptions {
+  int64_t batch_size = 256;
+  uint64_t seed = 0;
+  int64_t train_limit = 0;  ///< use only the first N training examples (0 = all)
+};
+
+struct EvalResult {
+  double loss = 0.0, accuracy = 0.0;
+  int64_t examples = 0;
+};
+
+struct EpochMetrics {
+  int64_t epoch = 0;  ///< 1-based
+  double train_loss = 0.0, train_acc = 0.0, test_loss = 0.0, test_acc = 0.0;
+  double examples_per_sec = 0.0;  ///< training examples / training time (evaluation excluded)
+  double seconds = 0.0;           ///< wall time of the epoch, evaluation included
+  double lr = 0.0;
+  int64_t examples = 0;
+};
+
+class Trainer {
+ public:
+  /// `model` must be built for options.batch_size on ctx's device.
+  Trainer(Sequential& model, Optimizer& optimizer, Context& ctx, const data::ImageDataset& train,
+          const data::ImageDataset& test, TrainerOptions options);
+  ~Trainer();
+
+  /// Trains one epoch (1-based number) and evaluates on the test set.
+  EpochMetrics train_epoch(int64_t epoch);
+  /// Loss and accuracy over a whole dataset, in evaluation mode.
+  EvalResult evaluate(const data::ImageDataset& data);
+
+ private:
+  /// Copies batch b of `loader` into the model's input buffers; returns its size.
+  int64_t stage_batch(const data::BatchLoader& loader, int64_t b);
+
+  Sequential& model_;
+  Optimizer& optimizer_;
+  Context& ctx_;
+  const data::ImageDataset& test_;
+  TrainerOptions options_;
+  data::BatchLoader train_loader_;
+  SoftmaxCrossEntropy loss_;
+  std::vector<float> host_images_, host_labels_;
+  Tensor images_, labels_;  // device (or host) input of one batch, static shape
+  Tensor sums_;             // [max batches, 2]: loss sum and hits per batch of an epoch
+};
+
+}  // namespace cutrain

@@ -1,0 +1,69 @@
+#include "context_impl.h"
+
+#include "cutrain/error.h"
+
+#if CUTRAIN_WITH_CUDA
+#include "cuda/check.h"
+#endif
+
+extern "C" void openblas_set_num_threads(int num_threads);
+
+namespace cutrain {
+
+Context::Context(Device device) : device_(device), impl_(std::make_unique<Impl>()) {
+  if (device == Device::CPU) {
+    // cutrain parallelises CPU work over the batch with OpenMP; a multi-threaded BLAS inside
+    // those threads would oversubscribe the cores.
+    openblas_set_num_threads(1);
+    return;
+  }
+#if CUTRAIN_WITH_CUDA
+  const std::string why = cuda_unusable_reason();
+  if (!why.empty()) throw DeviceError("no usable CUDA device: " + why);
+  impl_->stream.emplace();
+  impl_->cublas.emplace(impl_->stream->get());
+  impl_->cudnn.emplace(impl_->stream->get());
+#else
+  throw DeviceError("cutrain was built without CUDA (CUTRAIN_CUDA=OFF)");
+#endif
+}
+
+Context::~Context() = default;
+Context::Context(Context&&) noexcept = default;
+Context& Context::operator=(Context&&) noexcept = default;
+
+cudaStream_t Context::stream() const {
+#if CUTRAIN_WITH_CUDA
+  if (impl_ && impl_->stream) return impl_->stream->get();
+#endif
+  return nullptr;
+}
+
+void Context::synchronize() const {
+#if CUTRAIN_WITH_CUDA
+  if (impl_ && impl_->stream) impl_->stream->synchronize();
+#endif
+}
+
+#if CUTRAIN_WITH_CUDA
+namespace detail {
+cublasHandle_t cublas_handle(Context& ctx) { return ctx.impl().cublas->get(); }
+cudnnHandle_t cudnn_handle(Context& ctx) { return ctx.impl().cudnn->get(); }
+
+void reserve_workspace(Context& ctx, size_t bytes) {
+  Tensor& ws = ctx.impl().workspace;
+  if (ws.defined() && ws.bytes() >= bytes) return;
+  ctx.synchronize();  // work in flight may still use the old buffer
+  ws = Tensor(Shape{static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))},
+              Device::CUDA);
+}
+
+void* workspace(Context& ctx, size_t* bytes) {
+  Tensor& ws = ctx.impl().workspace;
+  *bytes = ws.defined() ? ws.bytes() : 0;
+  return ws.defined() ? ws.data() : nullptr;
+}
+}  // namespace detail
+#endif
+
+}  // namespace cutrain

@@ -1,0 +1,39 @@
+// The private half of cutrain::Context: what ops need from it on each device.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include "cutrain/context.h"
+#include "cutrain/tensor.h"
+
+#if CUTRAIN_WITH_CUDA
+#include <cublas_v2.h>
+#include <cudnn.h>
+
+#include "cuda/handles.h"
+#endif
+
+namespace cutrain {
+
+struct Context::Impl {
+#if CUTRAIN_WITH_CUDA
+  std::optional<Stream> stream;
+  std::optional<detail::CublasHandle> cublas;
+  std::optional<detail::CudnnHandle> cudnn;
+  Tensor workspace;  // shared scratch for cuDNN; grows only while layers are being prepared
+#endif
+};
+
+namespace detail {
+#if CUTRAIN_WITH_CUDA
+cublasHandle_t cublas_handle(Context& ctx);
+cudnnHandle_t cudnn_handle(Context& ctx);
+/// Ensures the shared workspace holds at least `bytes` (allocates only when it must grow; call
+/// from layer preparation, not from the step).
+void reserve_workspace(Context& ctx, size_t bytes);
+void* workspace(Context& ctx, size_t* bytes);
+#endif
+}  // namespace detail
+
+}  // namespace cutrain

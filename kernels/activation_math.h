@@ -1,0 +1,24 @@
+// Element-wise activations and their derivatives, written in terms of what backward keeps:
+//   relu:    y = max(x, 0),          dx = dy * [x > 0]
+//   sigmoid: y = 1 / (1 + exp(-x)),  dx = dy * y * (1 - y)
+#pragma once
+
+#include <math.h>
+
+#include "hd.h"
+
+namespace cutrain::kernels {
+
+enum class Activation { ReLU, Sigmoid };
+
+CUTRAIN_HD float activation_forward(Activation a, float x) {
+  if (a == Activation::ReLU) return x > 0.0f ? x : 0.0f;
+  return 1.0f / (1.0f + expf(-x));
+}
+
+CUTRAIN_HD float activation_backward(Activation a, float x, float y, float dy) {
+  if (a == Activation::ReLU) return x > 0.0f ? dy : 0.0f;
+  return dy * y * (1.0f - y);
+}
+
+}  // namespace cutrain::kernels

@@ -1,0 +1,30 @@
+// CPU-only builds (CUTRAIN_CUDA=OFF): the launchers exist so the library links, but no CUDA
+// tensor can be created, so reaching one is a bug; it throws instead of doing nothing.
+#include "activation.h"
+#include "cutrain/error.h"
+#include "sgd_update.h"
+#include "softmax_ce.h"
+
+namespace cutrain::kernels {
+namespace {
+[[noreturn]] void no_cuda(const char* what) {
+  throw DeviceError(std::string(what) + ": cutrain was built without CUDA");
+}
+}  // namespace
+
+void launch_activation_forward(Activation, const float*, float*, int64_t, cudaStream_t) {
+  no_cuda("launch_activation_forward");
+}
+void launch_activation_backward(Activation, const float*, const float*, const float*, float*,
+                                int64_t, cudaStream_t) {
+  no_cuda("launch_activation_backward");
+}
+void launch_softmax_ce(const float*, const float*, int64_t, int, float, float*, float*, float*,
+                       cudaStream_t) {
+  no_cuda("launch_softmax_ce");
+}
+void launch_sgd_update(const TensorChunk*, int64_t, const float*, cudaStream_t) {
+  no_cuda("launch_sgd_update");
+}
+
+}  // namespace cutrain::kernels

@@ -1,0 +1,48 @@
+// 2-D convolution (cross-correlation), NCHW:
+//   y[n,o,i,j] = b[o] + sum_{c,u,v} W[o,c,u,v] * x[n, c, i*s - p + u, j*s - p + v]
+// x [N, C, H, W], W [O, C, K, K], y [N, O, (H + 2p - K)/s + 1, (W + 2p - K)/s + 1].
+// CUDA: cuDNN. CPU: im2col + OpenBLAS GEMM per image, images split across OpenMP threads.
+#pragma once
+
+#include <memory>
+
+#include "cutrain/models/layer.h"
+
+namespace cutrain {
+
+struct Conv2dOptions {
+  int64_t in_channels = 1, out_channels = 1, kernel = 3, stride = 1, padding = 0;
+};
+
+class Conv2d final : public Layer {
+ public:
+  explicit Conv2d(Conv2dOptions options);
+  ~Conv2d() override;
+  std::string kind() const override { return "conv2d"; }
+  Shape build(const Shape& input_shape, Device device, Rng& rng) override;
+  void forward(const Tensor& x, Tensor& y, Context& ctx) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                Context& ctx) override;
+  std::vector<Parameter> parameters() override;
+
+  struct CudnnState;  // descriptors and algorithms per batch size (conv2d_cudnn.cpp)
+
+ private:
+  void forward_cpu(const Tensor& x, Tensor& y);
+  void backward_cpu(const Tensor& x, const Tensor& dy, Tensor* dx);
+  void forward_cuda(const Tensor& x, Tensor& y, Context& ctx);
+  void backward_cuda(const Tensor& x, const Tensor& dy, Tensor* dx, Context& ctx);
+
+  Conv2dOptions opt_;
+  Shape in_shape_, out_shape_;
+  Tensor weight_, bias_, dweight_, dbias_;
+  // CPU scratch, one slice per OpenMP thread, allocated at build: im2col columns, and partial
+  // weight/bias gradients summed in thread order (deterministic).
+  Tensor cols_, dweight_part_, dbias_part_;
+  int threads_ = 1;
+  // shared_ptr, not unique_ptr: its deleter is bound where CudnnState is complete (the cuDNN
+  // source file), so this header stays free of cuDNN types. Never actually shared.
+  std::shared_ptr<CudnnState> cudnn_;
+};
+
+}  // namespace cutrain

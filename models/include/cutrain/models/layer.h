@@ -1,0 +1,40 @@
+// Layer: the unit of a network. A layer is built once for an input shape whose first dimension
+// is the largest batch it will see; forward/backward then take batches of any size up to that.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cutrain/context.h"
+#include "cutrain/parameter.h"
+#include "cutrain/rng.h"
+#include "cutrain/tensor.h"
+
+namespace cutrain {
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  /// Short type name ("conv2d", "linear", ...), used in messages and profiles.
+  virtual std::string kind() const = 0;
+  /// Checks the input shape [max_batch, ...], allocates parameters on `device`, initialises
+  /// them from `rng`, and returns the output shape. Called once.
+  virtual Shape build(const Shape& input_shape, Device device, Rng& rng) = 0;
+  /// y = f(x). x and y hold the same batch size n <= the built batch.
+  virtual void forward(const Tensor& x, Tensor& y, Context& ctx) = 0;
+  /// Given dy = dL/dy, writes dL/dx into *dx (skipped when dx is null, e.g. for the first
+  /// layer) and overwrites the parameter gradients with dL/dparam for this batch.
+  virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                        Context& ctx) = 0;
+  /// Learnable parameters, named relative to the layer ("weight", "bias").
+  virtual std::vector<Parameter> parameters() { return {}; }
+  /// True when the output is the input with a new shape (no data movement: Flatten).
+  virtual bool is_reshape() const { return false; }
+  virtual void set_training(bool training) { training_ = training; }
+  bool training() const { return training_; }
+
+ protected:
+  bool training_ = true;
+};
+
+}  // namespace cutrain

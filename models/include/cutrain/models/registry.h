@@ -1,0 +1,19 @@
+// Network builders by name (an explicit table, no static self-registration).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cutrain/models/sequential.h"
+
+namespace cutrain {
+
+/// Names accepted by make_model: "lenet" (ReLU, max-pool) and "lenet-classic" (sigmoid,
+/// average pool), both for 1x28x28 input and 10 classes.
+std::vector<std::string> model_names();
+/// An unbuilt network; throws ConfigError naming the available models for an unknown name.
+Sequential make_model(const std::string& name);
+
+Sequential make_lenet(bool classic);
+
+}  // namespace cutrain

@@ -1,0 +1,59 @@
+// Sequential: layers applied in order. Built once for a sample shape and a largest batch: every
+// activation and activation gradient is allocated then, and each step only takes views of them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cutrain/models/layer.h"
+
+namespace cutrain {
+
+class Sequential {
+ public:
+  Sequential() = default;
+  Sequential(Sequential&&) noexcept = default;
+  Sequential& operator=(Sequential&&) noexcept = default;
+
+  Sequential& add(std::unique_ptr<Layer> layer);
+
+  /// Builds every layer for input [max_batch, sample_shape...] on `device`; parameters are
+  /// initialised from `seed` on the host, so CPU and CUDA models with one seed start equal.
+  void build(const Shape& sample_shape, int64_t max_batch, Device device, uint64_t seed);
+  bool built() const { return built_; }
+
+  /// Runs all layers on x [n, sample...] (n <= max_batch); returns a view of the output, valid
+  /// until the next forward.
+  const Tensor& forward(const Tensor& x, Context& ctx);
+  /// Storage for dL/d(output) of the last forward's batch; the loss writes into it.
+  Tensor& output_grad() { return dout_view_; }
+  /// Back-propagates output_grad() and overwrites every parameter gradient.
+  void backward(Context& ctx);
+
+  /// All parameters, named like PyTorch's nn.Sequential state_dict ("0.weight", "3.bias").
+  std::vector<Parameter> parameters();
+  int64_t parameter_count();
+  void set_training(bool training);
+
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  const Shape& output_shape() const { return shapes_.back(); }
+  int64_t max_batch() const { return max_batch_; }
+  Device device() const { return device_; }
+  /// One line per layer: index, kind, output shape, parameter count.
+  std::string summary() const;
+
+ private:
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Shape> shapes_;     // shapes_[i] = input of layer i at max batch; back() = output
+  std::vector<Tensor> acts_;      // acts_[i] = input of layer i (acts_[0] unused: the caller's x)
+  std::vector<Tensor> grads_;     // grads_[i] = dL/d acts_[i]
+  std::vector<Tensor> act_views_, grad_views_;  // the current batch's views of the above
+  Tensor out_view_, dout_view_;
+  int64_t max_batch_ = 0;
+  int64_t batch_ = 0;
+  Device device_ = Device::CPU;
+  bool built_ = false;
+};
+
+}  // namespace cutrain

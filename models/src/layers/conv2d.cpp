@@ -1,0 +1,155 @@
+// Conv2d: shape checks, parameters, and the CPU path (im2col + GEMM per image).
+#include "cutrain/models/conv2d.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "cutrain/error.h"
+#include "layers/gemm_cpu.h"
+#include "layers/im2col_cpu.h"
+#include "layers/init.h"
+
+namespace cutrain {
+
+Conv2d::~Conv2d() = default;
+
+Conv2d::Conv2d(Conv2dOptions options) : opt_(options) {
+  CUTRAIN_REQUIRE(opt_.in_channels > 0 && opt_.out_channels > 0 && opt_.kernel > 0 &&
+                      opt_.stride > 0 && opt_.padding >= 0,
+                  "Conv2d: channels, kernel and stride must be positive, padding >= 0");
+}
+
+Shape Conv2d::build(const Shape& in, Device device, Rng& rng) {
+  if (in.size() != 4 || in[1] != opt_.in_channels)
+    throw ConfigError("Conv2d: expected input [N, " + std::to_string(opt_.in_channels) +
+                      ", H, W], got " + to_string(in));
+  const int64_t ho = (in[2] + 2 * opt_.padding - opt_.kernel) / opt_.stride + 1;
+  const int64_t wo = (in[3] + 2 * opt_.padding - opt_.kernel) / opt_.stride + 1;
+  if (in[2] + 2 * opt_.padding < opt_.kernel || in[3] + 2 * opt_.padding < opt_.kernel)
+    throw ConfigError("Conv2d: kernel " + std::to_string(opt_.kernel) +
+                      " is larger than the padded input " + to_string(in));
+  in_shape_ = in;
+  out_shape_ = {in[0], opt_.out_channels, ho, wo};
+  const int64_t k = opt_.in_channels * opt_.kernel * opt_.kernel;
+  detail::make_param(weight_, dweight_, {opt_.out_channels, opt_.in_channels, opt_.kernel,
+                                         opt_.kernel}, device);
+  detail::make_param(bias_, dbias_, {opt_.out_channels}, device);
+  detail::xavier_uniform(weight_, k, opt_.out_channels * opt_.kernel * opt_.kernel, rng);
+  if (device == Device::CPU) {
+    threads_ = std::max(1, omp_get_max_threads());
+    cols_ = Tensor(Shape{threads_, k * ho * wo}, Device::CPU);
+    dweight_part_ = Tensor(Shape{threads_, opt_.out_channels * k}, Device::CPU);
+    dbias_part_ = Tensor(Shape{threads_, opt_.out_channels}, Device::CPU);
+  }
+  return out_shape_;
+}
+
+void Conv2d::forward(const Tensor& x, Tensor& y, Context& ctx) {
+  if (ctx.is_cuda())
+    forward_cuda(x, y, ctx);
+  else
+    forward_cpu(x, y);
+}
+
+void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
+                      Context& ctx) {
+  if (ctx.is_cuda())
+    backward_cuda(x, dy, dx, ctx);
+  else
+    backward_cpu(x, dy, dx);
+}
+
+std::vector<Parameter> Conv2d::parameters() {
+  return {{"weight", &weight_, &dweight_}, {"bias", &bias_, &dbias_}};
+}
+
+namespace {
+// Images [begin, end) of thread t out of T: contiguous ranges, fixed for a given T.
+struct Range {
+  int64_t begin, end;
+};
+Range thread_range(int64_t n, int t, int threads) {
+  return {n * t / threads, n * (t + 1) / threads};
+}
+}  // namespace
+
+void Conv2d::forward_cpu(const Tensor& x, Tensor& y) {
+  const int64_t n = x.dim(0), c = opt_.in_channels, h = in_shape_[2], w = in_shape_[3];
+  const int64_t o = opt_.out_channels, hw_out = out_shape_[2] * out_shape_[3];
+  const int64_t k = c * opt_.kernel * opt_.kernel;
+  const detail::Im2colGeometry g{c, h, w, opt_.kernel, opt_.stride, opt_.padding,
+                                 out_shape_[2], out_shape_[3]};
+#pragma omp parallel num_threads(threads_)
+  {
+    const int t = omp_get_thread_num();
+    const Range r = thread_range(n, t, omp_get_num_threads());
+    float* cols = cols_.data() + t * k * hw_out;
+    for (int64_t i = r.begin; i < r.end; ++i) {
+      float* yi = y.data() + i * o * hw_out;
+      for (int64_t oc = 0; oc < o; ++oc) std::fill(yi + oc * hw_out, yi + (oc + 1) * hw_out,
+                                                   bias_.data()[oc]);
+      detail::im2col_cpu(x.data() + i * c * h * w, g, cols);
+      detail::gemm_cpu(false, false, o, hw_out, k, 1.0f, weight_.data(), k, cols, hw_out, 1.0f,
+                       yi, hw_out);
+    }
+  }
+}
+
+void Conv2d::backward_cpu(const Tensor& x, const Tensor& dy, Tensor* dx) {
+  const int64_t n = x.dim(0), c = opt_.in_channels, h = in_shape_[2], w = in_shape_[3];
+  const int64_t o = opt_.out_channels, hw_out = out_shape_[2] * out_shape_[3];
+  const int64_t k = c * opt_.kernel * opt_.kernel;
+  const detail::Im2colGeometry g{c, h, w, opt_.kernel, opt_.stride, opt_.padding,
+                                 out_shape_[2], out_shape_[3]};
+  int used_threads = 1;
+#pragma omp parallel num_threads(threads_)
+  {
+    const int t = omp_get_thread_num();
+#pragma omp single
+    used_threads = omp_get_num_threads();
+    const Range r = thread_range(n, t, omp_get_num_threads());
+    float* cols = cols_.data() + t * k * hw_out;
+    float* dw = dweight_part_.data() + t * o * k;
+    float* db = dbias_part_.data() + t * o;
+    std::fill(dw, dw + o * k, 0.0f);
+    std::fill(db, db + o, 0.0f);
+    for (int64_t i = r.begin; i < r.end; ++i) {
+      const float* dyi = dy.data() + i * o * hw_out;
+      for (int64_t oc = 0; oc < o; ++oc) {
+        float s = 0.0f;
+        for (int64_t j = 0; j < hw_out; ++j) s += dyi[oc * hw_out + j];
+        db[oc] += s;
+      }
+      detail::im2col_cpu(x.data() + i * c * h * w, g, cols);
+      // dW += dY_i cols^T
+      detail::gemm_cpu(false, true, o, k, hw_out, 1.0f, dyi, hw_out, cols, hw_out, 1.0f, dw, k);
+      if (dx != nullptr) {
+        // dcols = W^T dY_i, then scatter-add back to the image.
+        detail::gemm_cpu(true, false, k, hw_out, o, 1.0f, weight_.data(), k, dyi, hw_out, 0.0f,
+                         cols, hw_out);
+        detail::col2im_cpu(cols, g, dx->data() + i * c * h * w);
+      }
+    }
+  }
+  // Sum the per-thread partials in thread order: deterministic for a given thread count.
+  float* dw = dweight_.data();
+  float* db = dbias_.data();
+  std::memcpy(dw, dweight_part_.data(), sizeof(float) * o * k);
+  std::memcpy(db, dbias_part_.data(), sizeof(float) * o);
+  for (int t = 1; t < used_threads; ++t) {
+    const float* pw = dweight_part_.data() + t * o * k;
+    const float* pb = dbias_part_.data() + t * o;
+    for (int64_t j = 0; j < o * k; ++j) dw[j] += pw[j];
+    for (int64_t j = 0; j < o; ++j) db[j] += pb[j];
+  }
+}
+
+#if !CUTRAIN_WITH_CUDA
+struct Conv2d::CudnnState {};
+void Conv2d::forward_cuda(const Tensor&, Tensor&, Context&) {}
+void Conv2d::backward_cuda(const Tensor&, const Tensor&, Tensor*, Context&) {}
+#endif
+
+}  // namespace cutrain

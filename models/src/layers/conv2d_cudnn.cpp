@@ -1,0 +1,129 @@
+// Conv2d on cuDNN. Descriptors and algorithms are chosen once per batch size (the built batch
+// and, for the last partial batch of an epoch, the remainder) and cached; the shared workspace
+// grows only then, never inside a steady-state step.
+//
+// Math mode is CUDNN_FMA_MATH (no TF32): results stay comparable with the CPU reference.
+// Backward algorithms are restricted to deterministic ones so runs repeat exactly.
+#include <map>
+
+#include "context_impl.h"
+#include "cuda/cudnn_desc.h"
+#include "cutrain/error.h"
+#include "cutrain/models/conv2d.h"
+
+namespace cutrain {
+
+struct Conv2d::CudnnState {
+  struct Plan {
+    detail::TensorDesc x, y;
+    cudnnConvolutionFwdAlgo_t fwd{};
+    cudnnConvolutionBwdDataAlgo_t bwd_data{};
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter{};
+  };
+  detail::FilterDesc w;
+  detail::ConvDesc conv;
+  detail::TensorDesc bias;
+  std::map<int64_t, Plan> plans;
+};
+
+namespace {
+
+template <typename Perf>
+auto pick(const Perf* perf, int count, bool need_deterministic, const char* what) {
+  for (int i = 0; i < count; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS &&
+        (!need_deterministic || perf[i].determinism == CUDNN_DETERMINISTIC))
+      return perf[i].algo;
+  throw DeviceError(std::string("cuDNN offers no usable ") + what + " algorithm");
+}
+
+void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx) {
+  cudnnHandle_t h = detail::cudnn_handle(ctx);
+  constexpr int kMax = 16;
+  int count = 0;
+  cudnnConvolutionFwdAlgoPerf_t fwd[kMax];
+  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.get(), s.w.get(),
+                                                              s.conv.get(), p.y.get(), kMax,
+                                                              &count, fwd));
+  p.fwd = pick(fwd, count, false, "forward convolution");
+  cudnnConvolutionBwdDataAlgoPerf_t bd[kMax];
+  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+      h, s.w.get(), p.y.get(), s.conv.get(), p.x.get(), kMax, &count, bd));
+  p.bwd_data = pick(bd, count, true, "backward-data convolution");
+  cudnnConvolutionBwdFilterAlgoPerf_t bf[kMax];
+  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+      h, p.x.get(), p.y.get(), s.conv.get(), s.w.get(), kMax, &count, bf));
+  p.bwd_filter = pick(bf, count, true, "backward-filter convolution");
+
+  size_t need = 0, bytes = 0;
+  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), s.w.get(),
+                                                              s.conv.get(), p.y.get(), p.fwd,
+                                                              &bytes));
+  need = std::max(need, bytes);
+  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
+      h, s.w.get(), p.y.get(), s.conv.get(), p.x.get(), p.bwd_data, &bytes));
+  need = std::max(need, bytes);
+  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(
+      h, p.x.get(), p.y.get(), s.conv.get(), s.w.get(), p.bwd_filter, &bytes));
+  need = std::max(need, bytes);
+  detail::reserve_workspace(ctx, need);
+}
+
+Conv2d::CudnnState::Plan& plan_for(Conv2d::CudnnState& s, const Shape& in, const Shape& out,
+                                   Context& ctx) {
+  auto it = s.plans.find(in[0]);
+  if (it != s.plans.end()) return it->second;
+  Conv2d::CudnnState::Plan p{detail::make_nchw_desc(in[0], in[1], in[2], in[3]),
+                             detail::make_nchw_desc(out[0], out[1], out[2], out[3])};
+  init_plan(s, p, ctx);
+  return s.plans.emplace(in[0], std::move(p)).first->second;
+}
+
+std::shared_ptr<Conv2d::CudnnState> make_state(const Conv2dOptions& o) {
+  auto s = std::make_shared<Conv2d::CudnnState>();
+  CUTRAIN_CUDNN_CHECK(cudnnSetFilter4dDescriptor(
+      s->w.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, static_cast<int>(o.out_channels),
+      static_cast<int>(o.in_channels), static_cast<int>(o.kernel), static_cast<int>(o.kernel)));
+  const int pad = static_cast<int>(o.padding), stride = static_cast<int>(o.stride);
+  CUTRAIN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(s->conv.get(), pad, pad, stride, stride, 1,
+                                                      1, CUDNN_CROSS_CORRELATION,
+                                                      CUDNN_DATA_FLOAT));
+  CUTRAIN_CUDNN_CHECK(cudnnSetConvolutionMathType(s->conv.get(), CUDNN_FMA_MATH));
+  s->bias = detail::make_nchw_desc(1, o.out_channels, 1, 1);
+  return s;
+}
+}  // namespace
+
+void Conv2d::forward_cuda(const Tensor& x, Tensor& y, Context& ctx) {
+  if (!cudnn_) cudnn_ = make_state(opt_);
+  CudnnState::Plan& p = plan_for(*cudnn_, x.shape(), y.shape(), ctx);
+  size_t ws_bytes = 0;
+  void* ws = detail::workspace(ctx, &ws_bytes);
+  const float one = 1.0f, zero = 0.0f;
+  cudnnHandle_t h = detail::cudnn_handle(ctx);
+  CUTRAIN_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.get(), x.data(), cudnn_->w.get(),
+                                              weight_.data(), cudnn_->conv.get(), p.fwd, ws,
+                                              ws_bytes, &zero, p.y.get(), y.data()));
+  CUTRAIN_CUDNN_CHECK(
+      cudnnAddTensor(h, &one, cudnn_->bias.get(), bias_.data(), &one, p.y.get(), y.data()));
+}
+
+void Conv2d::backward_cuda(const Tensor& x, const Tensor& dy, Tensor* dx, Context& ctx) {
+  if (!cudnn_) cudnn_ = make_state(opt_);
+  CudnnState::Plan& p = plan_for(*cudnn_, x.shape(), dy.shape(), ctx);
+  size_t ws_bytes = 0;
+  void* ws = detail::workspace(ctx, &ws_bytes);
+  const float one = 1.0f, zero = 0.0f;
+  cudnnHandle_t h = detail::cudnn_handle(ctx);
+  CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &one, p.y.get(), dy.data(), &zero,
+                                                   cudnn_->bias.get(), dbias_.data()));
+  CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(
+      h, &one, p.x.get(), x.data(), p.y.get(), dy.data(), cudnn_->conv.get(), p.bwd_filter, ws,
+      ws_bytes, &zero, cudnn_->w.get(), dweight_.data()));
+  if (dx != nullptr)
+    CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardData(
+        h, &one, cudnn_->w.get(), weight_.data(), p.y.get(), dy.data(), cudnn_->conv.get(),
+        p.bwd_data, ws, ws_bytes, &zero, p.x.get(), dx->data()));
+}
+
+}  // namespace cutrain

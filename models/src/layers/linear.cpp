@@ -1,0 +1,69 @@
+#include "cutrain/models/linear.h"
+
+#include "cutrain/error.h"
+#include "layers/gemm_cpu.h"
+#include "layers/init.h"
+#include "layers/linear_cublas.h"
+
+namespace cutrain {
+
+Linear::Linear(int64_t in_features, int64_t out_features) : in_(in_features), out_(out_features) {
+  CUTRAIN_REQUIRE(in_ > 0 && out_ > 0, "Linear: feature counts must be positive");
+}
+Linear::~Linear() = default;
+
+Shape Linear::build(const Shape& in, Device device, Rng& rng) {
+  if (in.size() != 2 || in[1] != in_)
+    throw ConfigError("Linear(" + std::to_string(in_) + " -> " + std::to_string(out_) +
+                      "): expected input [N, " + std::to_string(in_) + "], got " + to_string(in));
+  detail::make_param(weight_, dweight_, {out_, in_}, device);
+  detail::make_param(bias_, dbias_, {out_}, device);
+  detail::xavier_uniform(weight_, in_, out_, rng);
+  if (device == Device::CUDA) {
+    ones_ = Tensor(Shape{in[0]}, device);
+    ones_.fill(1.0f);
+  }
+  return {in[0], out_};
+}
+
+void Linear::forward(const Tensor& x, Tensor& y, Context& ctx) {
+  const int64_t n = x.dim(0);
+  if (ctx.is_cuda()) {
+#if CUTRAIN_WITH_CUDA
+    detail::linear_forward_cublas(x, weight_, bias_, ones_, y, ctx);
+#endif
+    return;
+  }
+  float* yp = y.data();
+  const float* b = bias_.data();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < out_; ++o) yp[i * out_ + o] = b[o];
+  detail::gemm_cpu(false, true, n, out_, in_, 1.0f, x.data(), in_, weight_.data(), in_, 1.0f, yp,
+                   out_);
+}
+
+void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, Context& ctx) {
+  const int64_t n = x.dim(0);
+  if (ctx.is_cuda()) {
+#if CUTRAIN_WITH_CUDA
+    detail::linear_backward_cublas(x, weight_, dy, ones_, dweight_, dbias_, dx, ctx);
+#endif
+    return;
+  }
+  detail::gemm_cpu(true, false, out_, in_, n, 1.0f, dy.data(), out_, x.data(), in_, 0.0f,
+                   dweight_.data(), in_);
+  float* db = dbias_.data();
+  const float* g = dy.data();
+  for (int64_t o = 0; o < out_; ++o) db[o] = 0.0f;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < out_; ++o) db[o] += g[i * out_ + o];
+  if (dx != nullptr)
+    detail::gemm_cpu(false, false, n, in_, out_, 1.0f, dy.data(), out_, weight_.data(), in_, 0.0f,
+                     dx->data(), in_);
+}
+
+std::vector<Parameter> Linear::parameters() {
+  return {{"weight", &weight_, &dweight_}, {"bias", &bias_, &dbias_}};
+}
+
+}  // namespace cutrain
