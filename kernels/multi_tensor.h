@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "cutrain/error.h"
+
 namespace cutrain::kernels {
 
 constexpr int64_t kChunkElements = 32768;
@@ -32,6 +34,7 @@ struct TensorSlot {
 /// Cuts each tensor into chunks of at most `chunk` elements, in tensor order.
 inline std::vector<TensorChunk> build_chunk_table(const std::vector<TensorSlot>& slots,
                                                   int64_t chunk = kChunkElements) {
+  if (chunk <= 0) throw ConfigError("build_chunk_table: chunk size must be positive");
   std::vector<TensorChunk> table;
   for (const TensorSlot& s : slots) {
     for (int64_t off = 0; off < s.numel; off += chunk) {

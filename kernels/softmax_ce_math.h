@@ -1,6 +1,6 @@
 // Fused softmax + cross-entropy for one row of C logits z with integer label y:
-//   m = max_c z_c,  lse = m + log(sum_c exp(z_c - m)),  loss = lse - z_y
-//   dz_c = (exp(z_c - lse) - [c == y]) * grad_scale          (grad_scale = 1/N for a mean loss)
+//   m = max_c z_c,  s = sum_c exp(z_c - m),  loss = (m - z_y) + log(s)
+//   dz_c = (exp(z_c - m) / s - [c == y]) * grad_scale          (grad_scale = 1/N for a mean loss)
 // Subtracting the max keeps exp() in range for large logits. The prediction is the first arg max.
 #pragma once
 
@@ -25,16 +25,18 @@ CUTRAIN_HD SoftmaxCeRow softmax_ce_row(const float* z, int classes, int label, f
       arg = c;
     }
   }
+  // Probabilities as exp(z - m) / sum rather than exp(z - lse): with |z| ~ 1e4 the float lse
+  // loses the small log(sum) term, and the gradient with it.
   float sum = 0.0f;
   for (int c = 0; c < classes; ++c) sum += expf(z[c] - m);
-  const float lse = m + logf(sum);
+  const float inv_sum = 1.0f / sum;
   if (dz != nullptr) {
     for (int c = 0; c < classes; ++c)
-      dz[c] = (expf(z[c] - lse) - (c == label ? 1.0f : 0.0f)) * grad_scale;
+      dz[c] = (expf(z[c] - m) * inv_sum - (c == label ? 1.0f : 0.0f)) * grad_scale;
   }
   // An out-of-range label (impossible after dataset validation) yields NaN, never a bad read.
   const float z_label = (label >= 0 && label < classes) ? z[label] : NAN;
-  return {lse - z_label, arg == label ? 1.0f : 0.0f};
+  return {(m - z_label) + logf(sum), arg == label ? 1.0f : 0.0f};
 }
 
 }  // namespace cutrain::kernels

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "cutrain/error.h"
 
@@ -68,6 +69,27 @@ Tensor::Tensor(Shape shape, Device device)
     throw DeviceError("cannot allocate a CUDA tensor: cutrain was built without CUDA");
 #endif
   }
+}
+
+Tensor::Tensor(Tensor&& other) noexcept
+    : data_(std::move(other.data_)),
+      shape_(std::move(other.shape_)),
+      numel_(std::exchange(other.numel_, 0)),
+      device_(other.device_),
+      owning_(std::exchange(other.owning_, false)) {
+  other.shape_.clear();
+}
+
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  if (this != &other) {
+    data_ = std::move(other.data_);
+    shape_ = std::move(other.shape_);
+    numel_ = std::exchange(other.numel_, 0);
+    device_ = other.device_;
+    owning_ = std::exchange(other.owning_, false);
+    other.shape_.clear();
+  }
+  return *this;
 }
 
 Tensor Tensor::zeros(Shape shape, Device device, cudaStream_t stream) {

@@ -33,8 +33,9 @@ class Tensor {
   /// Non-owning tensor over memory owned by the caller.
   static Tensor borrow(float* data, Shape shape, Device device);
 
-  Tensor(Tensor&& other) noexcept = default;
-  Tensor& operator=(Tensor&& other) noexcept = default;
+  /// A moved-from tensor is empty: undefined, shape [], numel 0.
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(Tensor&& other) noexcept;
   Tensor(const Tensor&) = delete;
   Tensor& operator=(const Tensor&) = delete;
 

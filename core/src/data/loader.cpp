@@ -14,6 +14,14 @@ BatchLoader::BatchLoader(const ImageDataset& data, int64_t batch_size, bool shuf
     throw ConfigError("--batch-size: expected a positive number, got " +
                       std::to_string(batch_size));
   if (limit < 0) throw ConfigError("--train-limit: expected >= 0, got " + std::to_string(limit));
+  if (data.count < 0 || data.images.size() != static_cast<size_t>(data.count * data.image_size()) ||
+      data.labels.size() != static_cast<size_t>(data.count))
+    throw ConfigError(data.source + ": " + std::to_string(data.count) + " examples of " +
+                      std::to_string(data.image_size()) + " pixels need " +
+                      std::to_string(data.count * data.image_size()) + " image bytes and " +
+                      std::to_string(data.count) + " labels; got " +
+                      std::to_string(data.images.size()) + " and " +
+                      std::to_string(data.labels.size()));
   size_ = limit > 0 ? std::min(limit, data.count) : data.count;
   if (size_ == 0) throw ConfigError(data.source + ": no examples");
   order_.resize(static_cast<size_t>(size_));

@@ -1,0 +1,342 @@
+// Every CUDA op against its CPU twin on seeded random inputs: the kernel launchers directly, and
+// each layer's CUDA path through the public API. GPU outputs are poisoned with NaN first, so an
+// element the GPU never writes fails the comparison, and guard elements past the end (or past
+// the run batch) must stay poisoned. Skipped when no usable CUDA device is present.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <iomanip>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "activation.h"
+#include "cutrain/context.h"
+#include "cutrain/device.h"
+#include "cutrain/models/activation.h"
+#include "cutrain/models/conv2d.h"
+#include "cutrain/models/linear.h"
+#include "cutrain/models/pooling.h"
+#include "cutrain/rng.h"
+#include "cutrain/tensor.h"
+#include "multi_tensor.h"
+#include "sgd_update.h"
+#include "softmax_ce.h"
+
+namespace {
+
+using cutrain::Context;
+using cutrain::Device;
+using cutrain::Layer;
+using cutrain::Parameter;
+using cutrain::Rng;
+using cutrain::Shape;
+using cutrain::Tensor;
+namespace kernels = cutrain::kernels;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr int64_t kGuard = 37;  // poisoned elements after a kernel's output that must stay NaN
+
+class GpuOps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string why = cutrain::cuda_unusable_reason();
+    if (!why.empty()) GTEST_SKIP() << "no usable CUDA device: " << why;
+  }
+};
+using GpuLayers = GpuOps;
+
+std::vector<float> Uniform(Rng& rng, int64_t n, float lo, float hi) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rng.uniform(lo, hi);
+  return v;
+}
+
+// A device copy of `v`, queued on ctx's stream.
+Tensor Upload(const std::vector<float>& v, const Context& ctx) {
+  Tensor t(Shape{static_cast<int64_t>(v.size())}, Device::CUDA);
+  t.copy_from_host(v.data(), t.numel(), ctx.stream());
+  return t;
+}
+
+Tensor Poisoned(int64_t n, const Context& ctx) {
+  Tensor t(Shape{n}, Device::CUDA);
+  t.fill(kNaN, ctx.stream());
+  return t;
+}
+
+double MaxAbs(const std::vector<float>& v) {
+  double m = 0.0;
+  for (float x : v)
+    if (std::isfinite(x)) m = std::max(m, std::abs(static_cast<double>(x)));
+  return m;
+}
+
+// |gpu[i] - cpu[i]| <= atol + rtol * |cpu[i]| for the first cpu.size() elements (NaN fails).
+::testing::AssertionResult Near(const std::string& what, const std::vector<float>& gpu,
+                                const std::vector<float>& cpu, double rtol, double atol) {
+  if (gpu.size() < cpu.size())
+    return ::testing::AssertionFailure()
+           << what << ": " << gpu.size() << " GPU values for " << cpu.size() << " CPU values";
+  size_t bad = 0, worst = 0;
+  double worst_ratio = -1.0;
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    const double c = cpu[i], diff = std::abs(static_cast<double>(gpu[i]) - c);
+    const double tol = atol + rtol * std::abs(c);
+    if (diff <= tol) continue;
+    ++bad;
+    const double ratio =
+        std::isnan(diff) ? std::numeric_limits<double>::infinity() : diff / std::max(tol, 1e-300);
+    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << std::setprecision(9) << what << ": " << bad << " of "
+                                       << cpu.size() << " elements exceed |gpu - cpu| <= " << atol
+                                       << " + " << rtol << " * |cpu|; worst at index " << worst
+                                       << ": gpu " << gpu[worst] << " vs cpu " << cpu[worst];
+}
+
+// Elements [from, end) were poisoned before the GPU call and must not have been written.
+::testing::AssertionResult StillPoisoned(const std::string& what, const std::vector<float>& gpu,
+                                         size_t from) {
+  for (size_t i = from; i < gpu.size(); ++i)
+    if (!std::isnan(gpu[i]))
+      return ::testing::AssertionFailure() << what << ": element " << i << " past the " << from
+                                           << " outputs was written (" << gpu[i] << ")";
+  return ::testing::AssertionSuccess();
+}
+
+void CheckActivation(kernels::Activation a, double rtol, double atol) {
+  Context gpu(Device::CUDA);
+  for (int64_t n : {int64_t{1}, int64_t{1000}, (int64_t{1} << 20) + 3}) {
+    SCOPED_TRACE("n = " + std::to_string(n));
+    Rng rng(static_cast<uint64_t>(n) + 11);
+    const std::vector<float> x = Uniform(rng, n, -6.0f, 6.0f), dy = Uniform(rng, n, -1.0f, 1.0f);
+    std::vector<float> y(x.size()), dx(x.size());
+    kernels::activation_forward_cpu(a, x.data(), y.data(), n);
+    kernels::activation_backward_cpu(a, x.data(), y.data(), dy.data(), dx.data(), n);
+    // Backward gets the CPU's y, so it is checked independently of forward.
+    Tensor xg = Upload(x, gpu), y_in = Upload(y, gpu), dyg = Upload(dy, gpu);
+    Tensor yg = Poisoned(n + kGuard, gpu), dxg = Poisoned(n + kGuard, gpu);
+    kernels::launch_activation_forward(a, xg.data(), yg.data(), n, gpu.stream());
+    kernels::launch_activation_backward(a, xg.data(), y_in.data(), dyg.data(), dxg.data(), n,
+                                        gpu.stream());
+    const std::vector<float> y_gpu = yg.to_vector(gpu.stream());
+    const std::vector<float> dx_gpu = dxg.to_vector(gpu.stream());
+    EXPECT_TRUE(Near("y", y_gpu, y, rtol, atol));
+    EXPECT_TRUE(StillPoisoned("y", y_gpu, y.size()));
+    EXPECT_TRUE(Near("dx", dx_gpu, dx, rtol, atol));
+    EXPECT_TRUE(StillPoisoned("dx", dx_gpu, dx.size()));
+  }
+}
+
+TEST_F(GpuOps, ReluKernelsMatchCpu) { CheckActivation(kernels::Activation::ReLU, 0.0, 0.0); }
+
+TEST_F(GpuOps, SigmoidKernelsMatchCpu) {
+  // Device expf is within 2 ulp of the host's.
+  CheckActivation(kernels::Activation::Sigmoid, 1e-5, 1e-7);
+}
+
+TEST_F(GpuOps, SoftmaxCrossEntropyMatchesCpu) {
+  Context gpu(Device::CUDA);
+  for (float range : {5.0f, 1e4f}) {
+    for (int classes : {10, 3}) {
+      for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{256}, int64_t{1000}}) {
+        SCOPED_TRACE("logits in +-" + std::to_string(range) + ", n = " + std::to_string(n) +
+                     ", classes = " + std::to_string(classes));
+        Rng rng(static_cast<uint64_t>(n * 131 + classes) + (range > 10.0f ? 7 : 0));
+        const int64_t total = n * classes;
+        const std::vector<float> logits = Uniform(rng, total, -range, range);
+        std::vector<float> labels(static_cast<size_t>(n));
+        for (float& l : labels) l = static_cast<float>(rng.below(static_cast<uint64_t>(classes)));
+        const float scale = 1.0f / static_cast<float>(n);
+        std::vector<float> dz(static_cast<size_t>(total)), scratch(static_cast<size_t>(2 * n)),
+            sums(2);
+        kernels::softmax_ce_cpu(logits.data(), labels.data(), n, classes, scale, dz.data(),
+                                scratch.data(), sums.data());
+
+        Tensor zg = Upload(logits, gpu), lg = Upload(labels, gpu);
+        Tensor dzg = Poisoned(total + kGuard, gpu), sg = Poisoned(2 * n, gpu);
+        Tensor sums_g = Poisoned(2, gpu), sums_only = Poisoned(2, gpu);
+        kernels::launch_softmax_ce(zg.data(), lg.data(), n, classes, scale, dzg.data(), sg.data(),
+                                   sums_g.data(), gpu.stream());
+        kernels::launch_softmax_ce(zg.data(), lg.data(), n, classes, scale, nullptr, sg.data(),
+                                   sums_only.data(), gpu.stream());  // evaluation: no gradient
+        const std::vector<float> dz_gpu = dzg.to_vector(gpu.stream());
+        // Near +-1e4 one ulp is ~1e-3: a row loss may round one ulp apart.
+        const double loss_atol = range > 10.0f ? 4e-3 : 1e-5;
+        EXPECT_TRUE(Near("dlogits", dz_gpu, dz, 1e-4, 1e-6 * scale));
+        EXPECT_TRUE(StillPoisoned("dlogits", dz_gpu, dz.size()));
+        for (const Tensor* s : {&sums_g, &sums_only}) {
+          const std::vector<float> got = s->to_vector(gpu.stream());
+          EXPECT_TRUE(Near("loss sum", got, {sums[0]}, 1e-5, loss_atol));
+          EXPECT_EQ(got[1], sums[1]) << "correct predictions";
+        }
+      }
+    }
+  }
+}
+
+TEST_F(GpuOps, SgdUpdateMatchesCpuOverChunkTable) {
+  Context gpu(Device::CUDA);
+  constexpr int64_t kC = kernels::kChunkElements;
+  const std::vector<int64_t> sizes = {1, 37, kC, kC + 1, 999, 3 * kC + 1001};
+  Rng rng(5);
+  std::vector<std::vector<float>> grads;
+  std::vector<Tensor> pc, gc, pg, gg;
+  int64_t expected_chunks = 0;
+  for (int64_t n : sizes) {
+    const std::vector<float> p = Uniform(rng, n, -2.0f, 2.0f);
+    grads.push_back(Uniform(rng, n, -3.0f, 3.0f));
+    pc.push_back(Tensor::from_vector(p, Shape{n}, Device::CPU));
+    gc.push_back(Tensor::from_vector(grads.back(), Shape{n}, Device::CPU));
+    pg.push_back(Upload(p, gpu));
+    gg.push_back(Upload(grads.back(), gpu));
+    expected_chunks += (n + kC - 1) / kC;
+  }
+  std::vector<kernels::TensorSlot> cpu_slots, gpu_slots;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    cpu_slots.push_back({pc[i].data(), gc[i].data(), {nullptr, nullptr}, sizes[i]});
+    gpu_slots.push_back({pg[i].data(), gg[i].data(), {nullptr, nullptr}, sizes[i]});
+  }
+  const std::vector<kernels::TensorChunk> cpu_table = kernels::build_chunk_table(cpu_slots);
+  const std::vector<kernels::TensorChunk> gpu_table = kernels::build_chunk_table(gpu_slots);
+  ASSERT_EQ(static_cast<int64_t>(gpu_table.size()), expected_chunks);
+  ASSERT_EQ(cpu_table.size(), gpu_table.size());
+  const auto chunks = static_cast<int64_t>(gpu_table.size());
+
+  // The table of device pointers goes to device memory as raw words, as core/src/optim/sgd.cpp
+  // does; the learning rate is read from device memory at each launch.
+  const auto words =
+      static_cast<int64_t>(gpu_table.size() * sizeof(kernels::TensorChunk) / sizeof(float));
+  Tensor table(Shape{words}, Device::CUDA), lr_dev(Shape{1}, Device::CUDA);
+  table.copy_from_host(reinterpret_cast<const float*>(gpu_table.data()), words, gpu.stream());
+  for (float lr : {0.05f, 0.3f}) {
+    lr_dev.copy_from_host(&lr, 1, gpu.stream());
+    kernels::launch_sgd_update(reinterpret_cast<const kernels::TensorChunk*>(table.data()), chunks,
+                               lr_dev.data(), gpu.stream());
+    kernels::sgd_update_cpu(cpu_table.data(), chunks, &lr);
+  }
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const std::string name = "tensor " + std::to_string(i) + " (" + std::to_string(sizes[i]) + ")";
+    // The GPU may fuse x - lr * g into one FMA: one rounding apart.
+    EXPECT_TRUE(
+        Near(name + " param", pg[i].to_vector(gpu.stream()), pc[i].to_vector(), 1e-6, 1e-6));
+    EXPECT_TRUE(Near(name + " grad (read only)", gg[i].to_vector(gpu.stream()), grads[i], 0, 0));
+  }
+}
+
+using MakeLayer = std::function<std::unique_ptr<Layer>()>;
+
+// Builds the layer on each device from one seed (at batch built[0]), runs forward and backward
+// at batch n <= built[0] on the same x and dy, and compares y, dx and every parameter gradient.
+// atol is relative to the largest |cpu| value of each tensor: the error of a long float sum
+// scales with its terms.
+void CheckLayer(const MakeLayer& make, const Shape& built, int64_t n, double rtol = 1e-4,
+                double atol = 1e-5) {
+  Context cpu(Device::CPU), gpu(Device::CUDA);
+  std::unique_ptr<Layer> lc = make(), lg = make();
+  Rng rc(42), rg(42);
+  const Shape out_built = lc->build(built, Device::CPU, rc);
+  ASSERT_EQ(lg->build(built, Device::CUDA, rg), out_built);
+  const std::string k = lc->kind();
+  std::vector<Parameter> pc = lc->parameters(), pg = lg->parameters();
+  ASSERT_EQ(pc.size(), pg.size());
+  // Same seed, host initialisation: equal parameters. Reading on the default stream also waits
+  // for the initialisation that build() queued there.
+  for (size_t i = 0; i < pc.size(); ++i)
+    ASSERT_TRUE(Near(k + "." + pc[i].name + " initial value", pg[i].value->to_vector(),
+                     pc[i].value->to_vector(), 0, 0));
+
+  Shape in = built, out = out_built;
+  in[0] = out[0] = n;
+  Rng data(1234);
+  Tensor xc = Tensor::from_vector(Uniform(data, cutrain::numel_of(in), -1, 1), in, Device::CPU);
+  Tensor dyc = Tensor::from_vector(Uniform(data, cutrain::numel_of(out), -1, 1), out, Device::CPU);
+  Tensor xg = xc.to(Device::CUDA, gpu.stream()), dyg = dyc.to(Device::CUDA, gpu.stream());
+  // Outputs sized for the built batch and poisoned: rows past the run batch must stay NaN.
+  Tensor yc(out_built, Device::CPU), dxc(built, Device::CPU);
+  Tensor yg(out_built, Device::CUDA), dxg(built, Device::CUDA);
+  for (Tensor* t : {&yc, &dxc}) t->fill(kNaN);
+  for (Tensor* t : {&yg, &dxg}) t->fill(kNaN, gpu.stream());
+  for (Parameter& p : pc) p.grad->fill(kNaN);
+  for (Parameter& p : pg) p.grad->fill(kNaN, gpu.stream());
+  Tensor ycn = yc.narrow_batch(n), dxcn = dxc.narrow_batch(n);
+  Tensor ygn = yg.narrow_batch(n), dxgn = dxg.narrow_batch(n);
+  lc->forward(xc, ycn, cpu);
+  lc->backward(xc, ycn, dyc, &dxcn, cpu);
+  lg->forward(xg, ygn, gpu);
+  lg->backward(xg, ygn, dyg, &dxgn, gpu);
+
+  const std::vector<float> y_cpu = ycn.to_vector(), dx_cpu = dxcn.to_vector();
+  const std::vector<float> y_gpu = yg.to_vector(gpu.stream()), dx_gpu = dxg.to_vector(gpu.stream());
+  EXPECT_TRUE(Near(k + " y", y_gpu, y_cpu, rtol, atol * MaxAbs(y_cpu)));
+  EXPECT_TRUE(StillPoisoned(k + " y", y_gpu, y_cpu.size()));
+  EXPECT_TRUE(Near(k + " dx", dx_gpu, dx_cpu, rtol, atol * MaxAbs(dx_cpu)));
+  EXPECT_TRUE(StillPoisoned(k + " dx", dx_gpu, dx_cpu.size()));
+  for (size_t i = 0; i < pc.size(); ++i) {
+    const std::vector<float> g_cpu = pc[i].grad->to_vector();
+    EXPECT_TRUE(Near(k + "." + pc[i].name + " grad", pg[i].grad->to_vector(gpu.stream()), g_cpu,
+                     rtol, atol * MaxAbs(g_cpu)));
+  }
+}
+
+TEST_F(GpuLayers, LinearMatchesCpu) {
+  CheckLayer([] { return std::make_unique<cutrain::Linear>(37, 23); }, {5, 37}, 5);
+}
+
+TEST_F(GpuLayers, LinearNarrowBatchMatchesCpu) {
+  CheckLayer([] { return std::make_unique<cutrain::Linear>(37, 23); }, {8, 37}, 5);
+}
+
+TEST_F(GpuLayers, Conv2dMatchesCpu) {
+  struct Case {
+    cutrain::Conv2dOptions opt;
+    int64_t h, w;
+  };
+  for (const Case& c : {Case{{1, 6, 5, 1, 2}, 28, 28}, Case{{6, 16, 5, 1, 0}, 15, 13},
+                        Case{{3, 4, 3, 2, 1}, 9, 10}}) {
+    SCOPED_TRACE("conv " + std::to_string(c.opt.in_channels) + "->" +
+                 std::to_string(c.opt.out_channels) + " k" + std::to_string(c.opt.kernel) + " s" +
+                 std::to_string(c.opt.stride) + " p" + std::to_string(c.opt.padding) + " on " +
+                 std::to_string(c.h) + "x" + std::to_string(c.w));
+    CheckLayer([&] { return std::make_unique<cutrain::Conv2d>(c.opt); },
+               {3, c.opt.in_channels, c.h, c.w}, 3);
+  }
+}
+
+TEST_F(GpuLayers, Conv2dNarrowBatchMatchesCpu) {
+  CheckLayer(
+      [] {
+        return std::make_unique<cutrain::Conv2d>(cutrain::Conv2dOptions{6, 16, 5, 1, 0});
+      },
+      {5, 6, 14, 14}, 3);
+}
+
+void CheckPool(cutrain::PoolMode mode) {
+  for (const auto& [k, s, shape] : {std::tuple<int64_t, int64_t, Shape>{2, 2, {3, 4, 9, 7}},
+                                    std::tuple<int64_t, int64_t, Shape>{3, 2, {2, 3, 11, 8}}}) {
+    SCOPED_TRACE("k" + std::to_string(k) + " s" + std::to_string(s) + " on " +
+                 cutrain::to_string(shape));
+    CheckLayer([&, k = k, s = s] { return std::make_unique<cutrain::Pool2d>(mode, k, s); }, shape,
+               shape[0]);
+  }
+}
+
+TEST_F(GpuLayers, MaxPool2dMatchesCpu) { CheckPool(cutrain::PoolMode::Max); }
+
+TEST_F(GpuLayers, AvgPool2dMatchesCpu) { CheckPool(cutrain::PoolMode::Average); }
+
+TEST_F(GpuLayers, ActivationLayersMatchCpu) {
+  for (auto kind : {cutrain::ActivationKind::ReLU, cutrain::ActivationKind::Sigmoid}) {
+    SCOPED_TRACE(kind == cutrain::ActivationKind::ReLU ? "relu" : "sigmoid");
+    CheckLayer([kind] { return std::make_unique<cutrain::ActivationLayer>(kind); }, {3, 5, 7, 9},
+               3);
+  }
+}
+
+}  // namespace

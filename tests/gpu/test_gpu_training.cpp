@@ -1,0 +1,193 @@
+// Whole training steps of the registered LeNets on CUDA against the same steps on the CPU: one
+// seed builds equal models on both devices; each step runs forward, the fused softmax
+// cross-entropy into model.output_grad(), backward and an SGD step, and the logits, the loss
+// sums, every parameter gradient and every updated parameter must agree. cuDNN runs with FMA
+// math (no TF32) and cuBLAS in full float32, so rtol 1e-4 holds. Skipped without a usable device.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iomanip>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cutrain/context.h"
+#include "cutrain/device.h"
+#include "cutrain/models/registry.h"
+#include "cutrain/models/sequential.h"
+#include "cutrain/models/softmax_cross_entropy.h"
+#include "cutrain/optim/optimizer.h"
+#include "cutrain/parameter.h"
+#include "cutrain/rng.h"
+#include "cutrain/tensor.h"
+
+namespace {
+
+using cutrain::Context;
+using cutrain::Device;
+using cutrain::Parameter;
+using cutrain::Rng;
+using cutrain::Shape;
+using cutrain::Tensor;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr int64_t kMaxBatch = 16;
+constexpr double kLr = 0.1;
+constexpr double kRtol = 1e-4;
+constexpr double kAtol = 1e-5;
+
+class GpuTraining : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string why = cutrain::cuda_unusable_reason();
+    if (!why.empty()) GTEST_SKIP() << "no usable CUDA device: " << why;
+  }
+};
+
+double MaxAbs(const std::vector<float>& v) {
+  double m = 0.0;
+  for (float x : v)
+    if (std::isfinite(x)) m = std::max(m, std::abs(static_cast<double>(x)));
+  return m;
+}
+
+// |gpu[i] - cpu[i]| <= atol + rtol * |cpu[i]| for every element (NaN fails).
+::testing::AssertionResult Near(const std::string& what, const std::vector<float>& gpu,
+                                const std::vector<float>& cpu, double rtol, double atol) {
+  if (gpu.size() != cpu.size())
+    return ::testing::AssertionFailure()
+           << what << ": " << gpu.size() << " GPU values vs " << cpu.size() << " CPU values";
+  size_t bad = 0, worst = 0;
+  double worst_ratio = -1.0;
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    const double c = cpu[i], diff = std::abs(static_cast<double>(gpu[i]) - c);
+    const double tol = atol + rtol * std::abs(c);
+    if (diff <= tol) continue;
+    ++bad;
+    const double ratio =
+        std::isnan(diff) ? std::numeric_limits<double>::infinity() : diff / std::max(tol, 1e-300);
+    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << std::setprecision(9) << what << ": " << bad << " of "
+                                       << cpu.size() << " elements exceed |gpu - cpu| <= " << atol
+                                       << " + " << rtol << " * |cpu|; worst at index " << worst
+                                       << ": gpu " << gpu[worst] << " vs cpu " << cpu[worst];
+}
+
+// One device's side of the comparison: context, model, loss, optimizer and the loss sums.
+struct Side {
+  Side(Device device, const std::string& model) : ctx(device), net(cutrain::make_model(model)) {
+    net.build(Shape{1, 28, 28}, kMaxBatch, device, /*seed=*/0);
+    loss.build(kMaxBatch, device);
+    opt = cutrain::make_optimizer("sgd", net.parameters(), kLr, ctx);
+    sums = Tensor(Shape{2}, device);
+  }
+  Context ctx;
+  cutrain::Sequential net;
+  cutrain::SoftmaxCrossEntropy loss;
+  std::unique_ptr<cutrain::Optimizer> opt;
+  Tensor sums;
+};
+
+struct StepResult {
+  std::vector<float> logits, sums;
+  // In net.parameters() order; before/params: the values before and after the optimizer step.
+  std::vector<std::vector<float>> grads, before, params;
+};
+
+// One training step on x [n, 1, 28, 28] and labels [n] (host tensors). Gradients and sums are
+// poisoned first, so anything the step fails to write shows up as NaN.
+StepResult Step(Side& s, const Tensor& x_host, const Tensor& labels_host) {
+  const Device device = s.ctx.device();
+  cudaStream_t stream = s.ctx.stream();
+  Tensor x = x_host.to(device, stream), labels = labels_host.to(device, stream);
+  std::vector<Parameter> params = s.net.parameters();
+  s.sums.fill(kNaN, stream);
+  for (Parameter& p : params) p.grad->fill(kNaN, stream);
+
+  const Tensor& logits = s.net.forward(x, s.ctx);
+  s.loss.forward(logits, labels, &s.net.output_grad(), s.sums.data(), s.ctx);
+  s.net.backward(s.ctx);
+  StepResult r;
+  r.logits = logits.to_vector(stream);
+  r.sums = s.sums.to_vector(stream);
+  for (const Parameter& p : params) {
+    r.grads.push_back(p.grad->to_vector(stream));
+    r.before.push_back(p.value->to_vector(stream));
+  }
+  s.opt->step(s.ctx);
+  for (const Parameter& p : params) r.params.push_back(p.value->to_vector(stream));
+  s.ctx.synchronize();  // x and labels die here
+  return r;
+}
+
+// Runs one step per entry of `batches` (each <= kMaxBatch, fresh random data) on equal CPU and
+// CUDA models, comparing everything after each step.
+void RunSteps(const std::string& model, const std::vector<int64_t>& batches) {
+  Side cpu(Device::CPU, model), gpu(Device::CUDA, model);
+  const std::vector<Parameter> pc = cpu.net.parameters(), pg = gpu.net.parameters();
+  ASSERT_EQ(pc.size(), pg.size());
+  ASSERT_FALSE(pc.empty());
+  // Seed 0 on both: equal initial parameters. Reading on the default stream also waits for the
+  // initialisation that build() queued there.
+  for (size_t i = 0; i < pc.size(); ++i) {
+    ASSERT_EQ(pc[i].name, pg[i].name);
+    ASSERT_TRUE(Near(pc[i].name + " initial value", pg[i].value->to_vector(),
+                     pc[i].value->to_vector(), 0, 0));
+  }
+
+  for (size_t step = 0; step < batches.size(); ++step) {
+    const int64_t n = batches[step];
+    SCOPED_TRACE(model + ", step " + std::to_string(step + 1) + " at batch " + std::to_string(n));
+    Rng rng(1000 + step);
+    std::vector<float> images(static_cast<size_t>(n * 28 * 28)), labels(static_cast<size_t>(n));
+    for (float& v : images) v = rng.uniform();
+    for (float& v : labels) v = static_cast<float>(rng.below(10));
+    const Tensor x = Tensor::from_vector(images, Shape{n, 1, 28, 28}, Device::CPU);
+    const Tensor y = Tensor::from_vector(labels, Shape{n}, Device::CPU);
+
+    const StepResult c = Step(cpu, x, y);
+    const StepResult g = Step(gpu, x, y);
+    ASSERT_EQ(c.logits.size(), static_cast<size_t>(n * 10));
+    EXPECT_TRUE(Near("logits", g.logits, c.logits, kRtol, kAtol));
+    EXPECT_TRUE(Near("loss sum", {g.sums[0]}, {c.sums[0]}, kRtol, kAtol));
+    EXPECT_EQ(g.sums[1], c.sums[1]) << "correct predictions";
+    EXPECT_TRUE(std::isfinite(c.sums[0]) && c.sums[0] > 0.0f) << "CPU loss sum " << c.sums[0];
+    for (size_t i = 0; i < pc.size(); ++i) {
+      // Gradient scales differ by orders of magnitude between layers (sigmoid LeNet's first
+      // layers get tiny ones): atol is relative to each tensor's largest |value|.
+      EXPECT_TRUE(
+          Near(pc[i].name + " grad", g.grads[i], c.grads[i], kRtol, kAtol * MaxAbs(c.grads[i])));
+      EXPECT_TRUE(Near(pc[i].name + " after the step", g.params[i], c.params[i], kRtol, kAtol));
+    }
+    // The comparison after the step is only meaningful if the step moved the parameters by
+    // more than the tolerance (a GPU optimizer that did nothing must fail it).
+    bool moved = false;
+    for (size_t i = 0; i < pc.size(); ++i)
+      moved = moved || !Near("", c.before[i], c.params[i], kRtol, kAtol);
+    EXPECT_TRUE(moved) << "the CPU step moved no parameter beyond the tolerance";
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+TEST_F(GpuTraining, LenetStepMatchesCpu) { RunSteps("lenet", {kMaxBatch}); }
+
+TEST_F(GpuTraining, LenetPartialBatchStepMatchesCpu) { RunSteps("lenet", {10}); }
+
+TEST_F(GpuTraining, LenetClassicStepMatchesCpu) { RunSteps("lenet-classic", {kMaxBatch}); }
+
+TEST_F(GpuTraining, LenetClassicPartialBatchStepMatchesCpu) { RunSteps("lenet-classic", {10}); }
+
+// Errors must not grow out of tolerance over consecutive steps, including a partial batch in
+// between (cuDNN keeps one plan per batch size).
+TEST_F(GpuTraining, LenetThreeStepsStayWithinTolerance) { RunSteps("lenet", {16, 10, 16}); }
+
+TEST_F(GpuTraining, LenetClassicThreeStepsStayWithinTolerance) {
+  RunSteps("lenet-classic", {16, 10, 16});
+}
+
+}  // namespace

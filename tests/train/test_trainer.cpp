@@ -1,0 +1,80 @@
+// End to end on the CPU: the trainer learns separable data, and a seed fixes every metric.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cutrain/error.h"
+#include "cutrain/models/registry.h"
+#include "cutrain/train/trainer.h"
+#include "support/synthetic_data.h"
+
+namespace cutrain {
+namespace {
+
+struct TrainRun {
+  EvalResult before;  // test set before any step
+  std::vector<EpochMetrics> epochs;
+};
+
+TrainRun train(const std::string& model, uint64_t seed, int64_t epochs, double lr,
+          int64_t train_limit = 0) {
+  static const data::ImageDataset train_set = test::separable_images(640, 1);
+  static const data::ImageDataset test_set = test::separable_images(200, 2);
+  Context ctx(Device::CPU);
+  Sequential net = make_model(model);
+  net.build({1, 28, 28}, 32, Device::CPU, seed);
+  auto opt = make_optimizer("sgd", net.parameters(), lr, ctx);
+  Trainer trainer(net, *opt, ctx, train_set, test_set, TrainerOptions{32, seed, train_limit});
+  TrainRun run;
+  run.before = trainer.evaluate(test_set);
+  for (int64_t e = 1; e <= epochs; ++e) run.epochs.push_back(trainer.train_epoch(e));
+  return run;
+}
+
+TEST(Trainer, LearnsSeparableData) {
+  const TrainRun run = train("lenet", 0, 4, 0.1);
+  ASSERT_EQ(run.epochs.size(), 4u);
+  EXPECT_NEAR(run.before.loss, std::log(10.0), 0.3);  // an untrained net guesses
+  EXPECT_LT(run.before.accuracy, 0.3);
+  EXPECT_LT(run.epochs[0].train_loss, run.before.loss);
+  EXPECT_LT(run.epochs.back().train_loss, 0.5 * run.epochs[0].train_loss);
+  EXPECT_GT(run.epochs.back().test_acc, 0.9);
+  EXPECT_EQ(run.epochs.back().examples, 640);
+  EXPECT_DOUBLE_EQ(run.epochs.back().lr, 0.1);
+  EXPECT_GT(run.epochs.back().examples_per_sec, 0.0);
+}
+
+TEST(Trainer, SameSeedSameMetrics) {
+  const TrainRun a = train("lenet", 7, 2, 0.1), b = train("lenet", 7, 2, 0.1);
+  for (size_t e = 0; e < a.epochs.size(); ++e) {
+    EXPECT_EQ(a.epochs[e].train_loss, b.epochs[e].train_loss) << "epoch " << e + 1;
+    EXPECT_EQ(a.epochs[e].train_acc, b.epochs[e].train_acc);
+    EXPECT_EQ(a.epochs[e].test_loss, b.epochs[e].test_loss);
+    EXPECT_EQ(a.epochs[e].test_acc, b.epochs[e].test_acc);
+  }
+}
+
+TEST(Trainer, OtherSeedOtherMetrics) {
+  const TrainRun a = train("lenet", 7, 1, 0.1), b = train("lenet", 8, 1, 0.1);
+  EXPECT_NE(a.epochs[0].train_loss, b.epochs[0].train_loss);
+}
+
+TEST(Trainer, PartialLastBatchIsTrainedOn) {
+  // 100 examples at batch 32: three full batches and one of 4.
+  const TrainRun run = train("lenet-classic", 0, 1, 0.5, 100);
+  EXPECT_EQ(run.epochs[0].examples, 100);
+  EXPECT_TRUE(std::isfinite(run.epochs[0].train_loss));
+  EXPECT_GT(run.epochs[0].test_acc, 0.0);
+}
+
+TEST(Trainer, RejectsAModelBuiltForAnotherBatch) {
+  const data::ImageDataset d = test::separable_images(10, 1);
+  Context ctx(Device::CPU);
+  Sequential net = make_model("lenet");
+  net.build({1, 28, 28}, 16, Device::CPU, 0);
+  auto opt = make_optimizer("sgd", net.parameters(), 0.1, ctx);
+  EXPECT_THROW(Trainer(net, *opt, ctx, d, d, TrainerOptions{32, 0, 0}), ConfigError);
+}
+
+}  // namespace
+}  // namespace cutrain
