@@ -48,7 +48,10 @@ __global__ void softmax_ce_sum_kernel(const float* __restrict__ row_loss,
 void launch_softmax_ce(const float* logits, const float* labels, int64_t n, int classes,
                        float grad_scale, float* dlogits, float* row_scratch, float* sums,
                        cudaStream_t stream) {
-  if (n == 0) return;
+  if (n == 0) {  // an empty batch still writes its (0, 0) slot
+    CUTRAIN_CUDA_CHECK(cudaMemsetAsync(sums, 0, 2 * sizeof(float), stream));
+    return;
+  }
   const unsigned blocks = static_cast<unsigned>((n + kRowThreads - 1) / kRowThreads);
   softmax_ce_rows_kernel<<<blocks, kRowThreads, 0, stream>>>(
       logits, labels, n, classes, grad_scale, dlogits, row_scratch, row_scratch + n);

@@ -29,8 +29,7 @@ std::string probe_cuda() {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   cudaGetLastError();  // these errors are not sticky; clear them anyway
-  if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice ||
-      err == cudaErrorSystemDriverMismatch || err != cudaSuccess) {
+  if (err != cudaSuccess) {
     if (err == cudaErrorInsufficientDriver && !driver_library_present())
       return "CUDA driver is not installed (libcuda.so.1 not found)";
     if (err == cudaErrorNoDevice) return "no CUDA device is present";

@@ -50,6 +50,12 @@ float* device_alloc(size_t bytes) {
   return static_cast<float*>(p);
 }
 
+// No stream means synchronous (see tensor.h): the compute stream is non-blocking, so work left
+// on the legacy default stream would not be ordered before it.
+void finish_if_unstreamed(cudaStream_t stream) {
+  if (stream == nullptr) CUTRAIN_CUDA_CHECK(cudaStreamSynchronize(nullptr));
+}
+
 cudaMemcpyKind copy_kind(Device dst, Device src) {
   if (dst == Device::CUDA) return src == Device::CUDA ? cudaMemcpyDeviceToDevice
                                                       : cudaMemcpyHostToDevice;
@@ -137,6 +143,7 @@ void Tensor::zero(cudaStream_t stream) {
   }
 #if CUTRAIN_WITH_CUDA
   CUTRAIN_CUDA_CHECK(cudaMemsetAsync(data(), 0, bytes(), stream));
+  finish_if_unstreamed(stream);
 #else
   (void)stream;
 #endif
@@ -167,7 +174,10 @@ void Tensor::copy_from(const Tensor& src, cudaStream_t stream) {
 #if CUTRAIN_WITH_CUDA
   CUTRAIN_CUDA_CHECK(
       cudaMemcpyAsync(data(), src.data(), bytes(), copy_kind(device_, src.device()), stream));
-  if (device_ == Device::CPU) CUTRAIN_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (device_ == Device::CPU)
+    CUTRAIN_CUDA_CHECK(cudaStreamSynchronize(stream));
+  else
+    finish_if_unstreamed(stream);
 #else
   (void)stream;
 #endif
@@ -186,6 +196,7 @@ void Tensor::copy_from_host(const float* src, int64_t count, cudaStream_t stream
   // From pageable memory the runtime stages the source before returning, so the caller may
   // reuse it at once.
   CUTRAIN_CUDA_CHECK(cudaMemcpyAsync(data(), src, n, cudaMemcpyHostToDevice, stream));
+  finish_if_unstreamed(stream);
 #else
   (void)stream;
 #endif

@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "activation.h"
@@ -234,10 +235,10 @@ using MakeLayer = std::function<std::unique_ptr<Layer>()>;
 
 // Builds the layer on each device from one seed (at batch built[0]), runs forward and backward
 // at batch n <= built[0] on the same x and dy, and compares y, dx and every parameter gradient.
-// atol is relative to the largest |cpu| value of each tensor: the error of a long float sum
-// scales with its terms.
+// atol is relative to the largest |cpu| value of each tensor: the rounding error of a long float
+// sum (or of an FFT/Winograd convolution) scales with its terms, not with a result near zero.
 void CheckLayer(const MakeLayer& make, const Shape& built, int64_t n, double rtol = 1e-4,
-                double atol = 1e-5) {
+                double atol = 1e-4) {
   Context cpu(Device::CPU), gpu(Device::CUDA);
   std::unique_ptr<Layer> lc = make(), lg = make();
   Rng rc(42), rg(42);

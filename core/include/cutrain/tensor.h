@@ -21,8 +21,10 @@ int64_t numel_of(const Shape& shape);
 /// `view`, `borrow`) point into storage owned elsewhere and must not outlive it. Move-only:
 /// copies are explicit (`copy_from`, `to`).
 ///
-/// Stream contract: operations that take a cudaStream_t are asynchronous on that stream for
-/// device tensors; `to_vector` and host copies synchronise the stream they use.
+/// Stream contract for device tensors: an operation given a stream is asynchronous on it; an
+/// operation given no stream (nullptr, the default) is synchronous: it has finished when it
+/// returns, so set-up code needs no ordering with the (non-blocking) compute stream. Copies to
+/// the host always wait for their data.
 class Tensor {
  public:
   Tensor() = default;
