@@ -6,3 +6,10 @@
 #else
 #define CUTRAIN_HD inline
 #endif
+
+// For constexpr helpers used in both host code and kernels.
+#if defined(__CUDACC__)
+#define CUTRAIN_HD_CONSTEXPR __host__ __device__ constexpr
+#else
+#define CUTRAIN_HD_CONSTEXPR constexpr
+#endif

@@ -15,12 +15,15 @@ namespace cutrain::kernels {
 constexpr int64_t kChunkElements = 32768;
 constexpr int kMaxStateTensors = 2;
 
-/// One chunk: aligned slices of a parameter, its gradient and its optimizer state tensors.
+/// One chunk: aligned slices of a parameter, its gradient and its optimizer state tensors,
+/// with its parameter group's learning-rate multiplier and weight decay.
 struct TensorChunk {
   float* param;
   const float* grad;
   float* state[kMaxStateTensors];  // nullptr where the rule keeps less state
   int64_t length;
+  float lr_scale = 1.0f;
+  float weight_decay = 0.0f;
 };
 
 /// The tensors of one parameter as the optimizer sees them.
@@ -29,6 +32,8 @@ struct TensorSlot {
   const float* grad;
   float* state[kMaxStateTensors];
   int64_t numel;
+  float lr_scale = 1.0f;
+  float weight_decay = 0.0f;
 };
 
 /// Cuts each tensor into chunks of at most `chunk` elements, in tensor order.
@@ -43,6 +48,8 @@ inline std::vector<TensorChunk> build_chunk_table(const std::vector<TensorSlot>&
       c.grad = s.grad + off;
       for (int k = 0; k < kMaxStateTensors; ++k) c.state[k] = s.state[k] ? s.state[k] + off : nullptr;
       c.length = (s.numel - off < chunk) ? s.numel - off : chunk;
+      c.lr_scale = s.lr_scale;
+      c.weight_decay = s.weight_decay;
       table.push_back(c);
     }
   }

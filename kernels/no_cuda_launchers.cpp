@@ -2,7 +2,8 @@
 // tensor can be created, so reaching one is a bug; it throws instead of doing nothing.
 #include "activation.h"
 #include "cutrain/error.h"
-#include "sgd_update.h"
+#include "grad_norm.h"
+#include "optimizer_update.h"
 #include "softmax_ce.h"
 
 namespace cutrain::kernels {
@@ -23,8 +24,12 @@ void launch_softmax_ce(const float*, const float*, int64_t, int, float, float*, 
                        cudaStream_t) {
   no_cuda("launch_softmax_ce");
 }
-void launch_sgd_update(const TensorChunk*, int64_t, const float*, cudaStream_t) {
-  no_cuda("launch_sgd_update");
+void launch_multi_tensor_update(OptimizerRule, const TensorChunk*, int64_t, const RuleConstants&,
+                                const StepState*, cudaStream_t) {
+  no_cuda("launch_multi_tensor_update");
+}
+void launch_clip_grad_norm(const TensorChunk*, int64_t, float, float*, StepState*, cudaStream_t) {
+  no_cuda("launch_clip_grad_norm");
 }
 
 }  // namespace cutrain::kernels

@@ -20,8 +20,23 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_option("--optimizer", c.optimizer, "Optimizer")
       ->check(CLI::IsMember(optimizer_names()))
       ->capture_default_str();
-  cmd->add_option("--lr", c.lr, "Learning rate (> 0)")
+  cmd->add_option("--lr", c.lr, "Learning rate (> 0; adadelta: multiplier of its step)")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--momentum", c.optim.momentum, "momentum, nesterov: beta")
+      ->capture_default_str();
+  cmd->add_option("--beta1", c.optim.beta1, "adam, adamw, yogi: beta1")->capture_default_str();
+  cmd->add_option("--beta2", c.optim.beta2, "adam, adamw, yogi: beta2")->capture_default_str();
+  cmd->add_option("--gamma", c.optim.gamma, "rmsprop: gamma")->capture_default_str();
+  cmd->add_option("--rho", c.optim.rho, "adadelta: rho")->capture_default_str();
+  cmd->add_option("--eps", c.eps,
+                  "epsilon (default: 1e-6 adagrad/rmsprop/adam/adamw, 1e-5 adadelta, 1e-3 yogi)");
+  cmd->add_option("--weight-decay", c.optim.weight_decay,
+                  "L2 weight decay (decoupled for adamw); weights only unless --decay-biases")
+      ->capture_default_str();
+  cmd->add_flag("--decay-biases", c.decay_biases, "Apply weight decay to biases too");
+  cmd->add_option("--clip-norm", c.optim.clip_norm,
+                  "Clip gradients to this global L2 norm (0 = off)")
       ->capture_default_str();
   cmd->add_option("--batch-size", c.batch_size, "Examples per minibatch")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
@@ -59,7 +74,17 @@ int run_train(const TrainConfig& c) {
   model.build({train.channels, train.height, train.width}, c.batch_size, choice.device, c.seed);
   std::printf("model: %s, %lld parameters\n", c.model.c_str(),
               static_cast<long long>(model.parameter_count()));
-  std::unique_ptr<Optimizer> opt = make_optimizer(c.optimizer, model.parameters(), c.lr, ctx);
+  OptimizerOptions options = c.optim;
+  options.lr = c.lr;
+  if (!std::isnan(c.eps)) options.eps = c.eps;
+  std::vector<ParamGroup> groups;
+  if (c.decay_biases) {
+    groups.resize(1);
+    groups[0].params = model.parameters();
+  } else {
+    groups = decay_groups(model.parameters());
+  }
+  std::unique_ptr<Optimizer> opt = make_optimizer(c.optimizer, std::move(groups), options, ctx);
   std::printf("optimizer: %s lr %g, batch %lld, %lld epochs, seed %llu\n", c.optimizer.c_str(),
               c.lr, static_cast<long long>(c.batch_size), static_cast<long long>(c.epochs),
               static_cast<unsigned long long>(c.seed));

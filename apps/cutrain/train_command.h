@@ -2,8 +2,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdint>
 #include <string>
+
+#include "cutrain/optim/optimizer.h"
 
 namespace cutrain::app {
 
@@ -11,6 +14,9 @@ struct TrainConfig {
   std::string model = "lenet";
   std::string optimizer = "sgd";
   double lr = 0.3;
+  OptimizerOptions optim;  // lr is copied in from `lr`
+  double eps = std::nan("");  // NaN: the optimizer's default
+  bool decay_biases = false;
   int64_t batch_size = 256;
   int64_t epochs = 10;
   std::string device = "auto";

@@ -25,7 +25,7 @@
 #include "cutrain/rng.h"
 #include "cutrain/tensor.h"
 #include "multi_tensor.h"
-#include "sgd_update.h"
+#include "optimizer_update.h"
 #include "softmax_ce.h"
 
 namespace {
@@ -210,17 +210,23 @@ TEST_F(GpuOps, SgdUpdateMatchesCpuOverChunkTable) {
   ASSERT_EQ(cpu_table.size(), gpu_table.size());
   const auto chunks = static_cast<int64_t>(gpu_table.size());
 
-  // The table of device pointers goes to device memory as raw words, as core/src/optim/sgd.cpp
-  // does; the learning rate is read from device memory at each launch.
+  // The table of device pointers goes to device memory as raw words, as
+  // core/src/optim/fused_optimizer.cpp does; the learning rate is read from device memory at each launch.
   const auto words =
       static_cast<int64_t>(gpu_table.size() * sizeof(kernels::TensorChunk) / sizeof(float));
-  Tensor table(Shape{words}, Device::CUDA), lr_dev(Shape{1}, Device::CUDA);
+  const auto state_words = static_cast<int64_t>(sizeof(kernels::StepState) / sizeof(float));
+  Tensor table(Shape{words}, Device::CUDA), state_dev(Shape{state_words}, Device::CUDA);
   table.copy_from_host(reinterpret_cast<const float*>(gpu_table.data()), words, gpu.stream());
+  kernels::StepState st;
   for (float lr : {0.05f, 0.3f}) {
-    lr_dev.copy_from_host(&lr, 1, gpu.stream());
-    kernels::launch_sgd_update(reinterpret_cast<const kernels::TensorChunk*>(table.data()), chunks,
-                               lr_dev.data(), gpu.stream());
-    kernels::sgd_update_cpu(cpu_table.data(), chunks, &lr);
+    st.lr = lr;
+    ++st.step;
+    state_dev.copy_from_host(reinterpret_cast<const float*>(&st), state_words, gpu.stream());
+    kernels::launch_multi_tensor_update(
+        kernels::OptimizerRule::Sgd, reinterpret_cast<const kernels::TensorChunk*>(table.data()),
+        chunks, {}, reinterpret_cast<const kernels::StepState*>(state_dev.data()), gpu.stream());
+    kernels::multi_tensor_update_cpu(kernels::OptimizerRule::Sgd, cpu_table.data(), chunks, {},
+                                     &st);
   }
   for (size_t i = 0; i < sizes.size(); ++i) {
     const std::string name = "tensor " + std::to_string(i) + " (" + std::to_string(sizes[i]) + ")";

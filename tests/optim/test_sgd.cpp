@@ -13,7 +13,7 @@
 #include "cutrain/error.h"
 #include "cutrain/optim/optimizer.h"
 #include "multi_tensor.h"
-#include "sgd_update.h"
+#include "optimizer_update.h"
 #include "support/temp_dir.h"
 
 namespace cutrain {
@@ -143,12 +143,16 @@ TEST(SgdKernel, CpuUpdateIsExactOverChunkTable) {
   Buffers b;
   const auto x0 = b.param.buf, g = b.grad.buf, s0 = b.state0.buf, s1 = b.state1.buf;
   const std::vector<TensorChunk> table = kernels::build_chunk_table(b.slots(), 1000);
-  float lr = 0.0375f;
-  kernels::sgd_update_cpu(table.data(), static_cast<int64_t>(table.size()), &lr);
+  kernels::StepState st;
+  st.lr = 0.0375f;
+  st.step = 1;
+  const auto chunks = static_cast<int64_t>(table.size());
+  kernels::multi_tensor_update_cpu(kernels::OptimizerRule::Sgd, table.data(), chunks, {}, &st);
   // A new value behind the same pointer is used by the next call.
   std::vector<float> x1 = b.param.buf;
-  lr = -0.5f;
-  kernels::sgd_update_cpu(table.data(), static_cast<int64_t>(table.size()), &lr);
+  st.lr = -0.5f;
+  st.step = 2;
+  kernels::multi_tensor_update_cpu(kernels::OptimizerRule::Sgd, table.data(), chunks, {}, &st);
   for (size_t k = 0; k < x0.size(); ++k) {  // guard elements keep their poison
     const bool in = b.param.inside[k];
     ASSERT_EQ(x1[k], in ? expected_sgd(x0[k], g[k], 0.0375f) : kPoison) << "element " << k;

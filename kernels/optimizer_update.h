@@ -1,0 +1,25 @@
+// Fused multi-tensor optimizer step: one launch updates every parameter of a model (table from
+// multi_tensor.h, one block per chunk; 16-byte vector loads where a chunk's pointers allow,
+// scalar tail otherwise). Per-element math: optimizer_math.h.
+//
+// `state` points to one StepState: host memory for the CPU twin, device memory for the launch.
+// It is read, never written, by the update; the learning rate, step number and clip factor
+// therefore come from memory at run time (CUDA-graph friendly).
+#pragma once
+
+#include <cstdint>
+
+#include "cutrain/stream.h"
+#include "multi_tensor.h"
+#include "optimizer_math.h"
+
+namespace cutrain::kernels {
+
+void multi_tensor_update_cpu(OptimizerRule rule, const TensorChunk* table, int64_t chunks,
+                             const RuleConstants& constants, const StepState* state);
+
+void launch_multi_tensor_update(OptimizerRule rule, const TensorChunk* device_table,
+                                int64_t chunks, const RuleConstants& constants,
+                                const StepState* device_state, cudaStream_t stream);
+
+}  // namespace cutrain::kernels
