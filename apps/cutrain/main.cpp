@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "cutrain/error.h"
+#include "bench_command.h"
 #include "train_command.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   cutrain::app::TrainConfig train;
   CLI::App* train_cmd = cutrain::app::add_train_command(app, train);
+  cutrain::app::BenchOptimizerConfig bench_optimizer;
+  CLI::App* bench_optimizer_cmd = cutrain::app::add_bench_command(app, bench_optimizer);
 
   try {
     app.parse(argc, argv);
@@ -21,13 +24,16 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "cutrain: %s\n\n", e.what());
-    CLI::App* help_for = train_cmd->parsed() ? train_cmd : &app;
+    CLI::App* help_for = train_cmd->parsed()             ? train_cmd
+                         : bench_optimizer_cmd->parsed() ? bench_optimizer_cmd
+                                                         : &app;
     std::fprintf(stderr, "%s", help_for->help().c_str());
     return 2;
   }
 
   try {
     if (train_cmd->parsed()) return cutrain::app::run_train(train);
+    if (bench_optimizer_cmd->parsed()) return cutrain::app::run_bench_optimizer(bench_optimizer);
   } catch (const cutrain::ConfigError& e) {
     std::fprintf(stderr, "cutrain: %s\n", e.what());
     return 2;
