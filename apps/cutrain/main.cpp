@@ -6,6 +6,7 @@
 
 #include "cutrain/error.h"
 #include "bench_command.h"
+#include "schedule_command.h"
 #include "train_command.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
   CLI::App* train_cmd = cutrain::app::add_train_command(app, train);
   cutrain::app::BenchOptimizerConfig bench_optimizer;
   CLI::App* bench_optimizer_cmd = cutrain::app::add_bench_command(app, bench_optimizer);
+  cutrain::app::ScheduleConfig schedule;
+  CLI::App* schedule_cmd = cutrain::app::add_schedule_command(app, schedule);
 
   try {
     app.parse(argc, argv);
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cutrain: %s\n\n", e.what());
     CLI::App* help_for = train_cmd->parsed()             ? train_cmd
                          : bench_optimizer_cmd->parsed() ? bench_optimizer_cmd
+                         : schedule_cmd->parsed()        ? schedule_cmd
                                                          : &app;
     std::fprintf(stderr, "%s", help_for->help().c_str());
     return 2;
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
   try {
     if (train_cmd->parsed()) return cutrain::app::run_train(train);
     if (bench_optimizer_cmd->parsed()) return cutrain::app::run_bench_optimizer(bench_optimizer);
+    if (schedule_cmd->parsed()) return cutrain::app::run_schedule(schedule);
   } catch (const cutrain::ConfigError& e) {
     std::fprintf(stderr, "cutrain: %s\n", e.what());
     return 2;

@@ -1,5 +1,7 @@
 #include "train_command.h"
 
+#include "schedule_command.h"
+
 #include <cstdio>
 #include <memory>
 
@@ -56,6 +58,11 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_option("--train-limit", c.train_limit,
                   "Use only the first N training examples (0 = all)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--scheduler", c.scheduler, scheduler_help());
+  cmd->add_option("--schedule-unit", c.schedule_unit,
+                  "What the scheduler's t counts: epoch (default) or step (updates)")
+      ->check(CLI::IsMember({"epoch", "step"}))
+      ->capture_default_str();
   return cmd;
 }
 
@@ -89,11 +96,20 @@ int run_train(const TrainConfig& c) {
               c.lr, static_cast<long long>(c.batch_size), static_cast<long long>(c.epochs),
               static_cast<unsigned long long>(c.seed));
 
+  std::unique_ptr<Scheduler> scheduler;
+  if (!c.scheduler.empty()) {
+    scheduler = make_scheduler(c.scheduler, c.lr);
+    std::printf("scheduler: %s per %s\n", scheduler->describe().c_str(),
+                c.schedule_unit.c_str());
+  }
+
   std::unique_ptr<JsonlMetricsWriter> jsonl;
   if (!c.metrics_path.empty()) jsonl = std::make_unique<JsonlMetricsWriter>(c.metrics_path);
 
-  Trainer trainer(model, *opt, ctx, train, test, TrainerOptions{c.batch_size, c.seed,
-                                                                c.train_limit});
+  TrainerOptions run{c.batch_size, c.seed, c.train_limit};
+  run.scheduler = scheduler.get();
+  run.schedule_unit = c.schedule_unit == "step" ? ScheduleUnit::Step : ScheduleUnit::Epoch;
+  Trainer trainer(model, *opt, ctx, train, test, run);
   for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
     const EpochMetrics m = trainer.train_epoch(epoch);
     std::printf("%s\n", format_epoch_line(m, c.epochs, device_name(choice.device)).c_str());

@@ -24,6 +24,8 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string metrics_path;
   int64_t train_limit = 0;
+  std::string scheduler;  // empty: constant lr
+  std::string schedule_unit = "epoch";
 };
 
 /// Declares the subcommand and its flags on `app`; values land in `config`.

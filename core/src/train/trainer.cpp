@@ -71,7 +71,11 @@ EpochMetrics Trainer::train_epoch(int64_t epoch) {
   model_.set_training(true);
   train_loader_.start_epoch(epoch - 1);
   const int64_t batches = train_loader_.batches();
+  Scheduler* sched = options_.scheduler;
+  const bool per_step = options_.schedule_unit == ScheduleUnit::Step;
+  if (sched && !per_step) optimizer_.set_lr(sched->lr(epoch - 1));
   for (int64_t b = 0; b < batches; ++b) {
+    if (sched && per_step) optimizer_.set_lr(sched->lr(optimizer_.steps()));
     const int64_t n = stage_batch(train_loader_, b);
     const Tensor& logits = model_.forward(images_.narrow_batch(n), ctx_);
     loss_.forward(logits, labels_.narrow_batch(n), &model_.output_grad(), sums_.data() + 2 * b,
@@ -83,6 +87,7 @@ EpochMetrics Trainer::train_epoch(int64_t epoch) {
   const double train_seconds = seconds_since(start);
 
   const EvalResult test = evaluate(test_);
+  if (sched) sched->observe(test.loss);
   EpochMetrics m;
   m.epoch = epoch;
   m.train_loss = train.loss;
@@ -92,7 +97,7 @@ EpochMetrics Trainer::train_epoch(int64_t epoch) {
   m.examples = train.examples;
   m.examples_per_sec = static_cast<double>(train.examples) / train_seconds;
   m.seconds = seconds_since(start);
-  m.lr = optimizer_.lr();
+  m.lr = optimizer_.lr();  // the rate of the epoch's last update
   return m;
 }
 

@@ -13,13 +13,21 @@
 #include "cutrain/models/sequential.h"
 #include "cutrain/models/softmax_cross_entropy.h"
 #include "cutrain/optim/optimizer.h"
+#include "cutrain/schedule/scheduler.h"
 
 namespace cutrain {
+
+/// What a scheduler's t counts.
+enum class ScheduleUnit { Epoch, Step };
 
 struct TrainerOptions {
   int64_t batch_size = 256;
   uint64_t seed = 0;
   int64_t train_limit = 0;  ///< use only the first N training examples (0 = all)
+  /// Sets the learning rate before every epoch (t = epoch - 1) or every update (t = updates
+  /// so far); observes the test loss after each epoch. Not owned; null = constant lr.
+  Scheduler* scheduler = nullptr;
+  ScheduleUnit schedule_unit = ScheduleUnit::Epoch;
 };
 
 struct EvalResult {
