@@ -4,20 +4,39 @@
 #include <cstdio>
 #include <exception>
 
-#include "cutrain/error.h"
 #include "bench_command.h"
+#include "cutrain/error.h"
+#include "eval_command.h"
 #include "schedule_command.h"
 #include "train_command.h"
 
+namespace {
+
+// Long names of the options given on the command line (for resume's consistency check).
+std::set<std::string> given_options(const CLI::App& cmd) {
+  std::set<std::string> names;
+  for (const CLI::Option* opt : cmd.get_options())
+    if (opt->count() > 0)
+      for (const std::string& n : opt->get_lnames()) names.insert(n);
+  return names;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  using namespace cutrain::app;
   CLI::App app{"cutrain: a CUDA training engine (LeNet on Fashion-MNIST, CPU and CUDA)"};
   app.require_subcommand(1);
-  cutrain::app::TrainConfig train;
-  CLI::App* train_cmd = cutrain::app::add_train_command(app, train);
-  cutrain::app::BenchOptimizerConfig bench_optimizer;
-  CLI::App* bench_optimizer_cmd = cutrain::app::add_bench_command(app, bench_optimizer);
-  cutrain::app::ScheduleConfig schedule;
-  CLI::App* schedule_cmd = cutrain::app::add_schedule_command(app, schedule);
+  TrainConfig train;
+  CLI::App* train_cmd = add_train_command(app, train);
+  EvalConfig eval;
+  CLI::App* eval_cmd = add_eval_command(app, eval);
+  ScheduleConfig schedule;
+  CLI::App* schedule_cmd = add_schedule_command(app, schedule);
+  PlotConfig plot;
+  CLI::App* plot_cmd = add_plot_command(app, plot);
+  BenchOptimizerConfig bench_optimizer;
+  CLI::App* bench_optimizer_cmd = add_bench_command(app, bench_optimizer);
 
   try {
     app.parse(argc, argv);
@@ -27,18 +46,22 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "cutrain: %s\n\n", e.what());
-    CLI::App* help_for = train_cmd->parsed()             ? train_cmd
-                         : bench_optimizer_cmd->parsed() ? bench_optimizer_cmd
-                         : schedule_cmd->parsed()        ? schedule_cmd
-                                                         : &app;
+    CLI::App* help_for = &app;
+    for (CLI::App* cmd : {train_cmd, eval_cmd, schedule_cmd, plot_cmd, bench_optimizer_cmd})
+      if (cmd->parsed()) help_for = cmd;
     std::fprintf(stderr, "%s", help_for->help().c_str());
     return 2;
   }
 
   try {
-    if (train_cmd->parsed()) return cutrain::app::run_train(train);
-    if (bench_optimizer_cmd->parsed()) return cutrain::app::run_bench_optimizer(bench_optimizer);
-    if (schedule_cmd->parsed()) return cutrain::app::run_schedule(schedule);
+    if (train_cmd->parsed()) {
+      train.given = given_options(*train_cmd);
+      return run_train(train);
+    }
+    if (eval_cmd->parsed()) return run_eval(eval);
+    if (schedule_cmd->parsed()) return run_schedule(schedule);
+    if (plot_cmd->parsed()) return run_plot(plot);
+    if (bench_optimizer_cmd->parsed()) return run_bench_optimizer(bench_optimizer);
   } catch (const cutrain::ConfigError& e) {
     std::fprintf(stderr, "cutrain: %s\n", e.what());
     return 2;

@@ -1,14 +1,18 @@
 #include "train_command.h"
 
+#include "progress.h"
 #include "schedule_command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cutrain/context.h"
+#include "cutrain/error.h"
 #include "cutrain/data/fashion_mnist.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/optim/optimizer.h"
+#include "cutrain/train/checkpoint.h"
 #include "cutrain/train/metrics.h"
 #include "cutrain/train/trainer.h"
 
@@ -54,7 +58,14 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
                       std::string(data::kDefaultFashionMnistDir) + ")");
   cmd->add_option("--seed", c.seed, "Seed for initialisation and shuffling")
       ->capture_default_str();
-  cmd->add_option("--metrics", c.metrics_path, "Write per-epoch metrics as JSON lines to FILE");
+  cmd->add_option("--metrics", c.metrics_path,
+                  "Write per-epoch metrics to FILE: JSON lines, or CSV when FILE ends in .csv");
+  cmd->add_option("--checkpoint-dir", c.checkpoint_dir,
+                  "After every epoch write DIR/last.safetensors (weights, optimizer, scheduler)");
+  cmd->add_option("--resume", c.resume_path,
+                  "Continue the run saved in this checkpoint up to --epochs in total (keeps "
+                  "writing checkpoints next to it unless --checkpoint-dir says otherwise)");
+  cmd->add_flag("!--no-progress", c.progress, "No progress bar, even on a terminal");
   cmd->add_option("--train-limit", c.train_limit,
                   "Use only the first N training examples (0 = all)")
       ->check(CLI::NonNegativeNumber);
@@ -66,7 +77,31 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   return cmd;
 }
 
-int run_train(const TrainConfig& c) {
+namespace {
+
+std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, Sequential& model,
+                                           Context& ctx) {
+  OptimizerOptions options = c.optim;
+  options.lr = c.lr;
+  if (!std::isnan(c.eps)) options.eps = c.eps;
+  std::vector<ParamGroup> groups;
+  if (c.decay_biases) {
+    groups.resize(1);
+    groups[0].params = model.parameters();
+  } else {
+    groups = decay_groups(model.parameters());
+  }
+  return make_optimizer(c.optimizer, std::move(groups), options, ctx);
+}
+
+}  // namespace
+
+int run_train(const TrainConfig& given) {
+  const TrainConfig c =
+      given.resume_path.empty()
+          ? given
+          : resumed_config(given, read_checkpoint_info(given.resume_path).config_json,
+                           given.resume_path);
   const DeviceChoice choice = choose_device(c.device);
   std::printf("device: %s (%s)\n", device_name(choice.device), choice.reason.c_str());
 
@@ -81,21 +116,10 @@ int run_train(const TrainConfig& c) {
   model.build({train.channels, train.height, train.width}, c.batch_size, choice.device, c.seed);
   std::printf("model: %s, %lld parameters\n", c.model.c_str(),
               static_cast<long long>(model.parameter_count()));
-  OptimizerOptions options = c.optim;
-  options.lr = c.lr;
-  if (!std::isnan(c.eps)) options.eps = c.eps;
-  std::vector<ParamGroup> groups;
-  if (c.decay_biases) {
-    groups.resize(1);
-    groups[0].params = model.parameters();
-  } else {
-    groups = decay_groups(model.parameters());
-  }
-  std::unique_ptr<Optimizer> opt = make_optimizer(c.optimizer, std::move(groups), options, ctx);
+  std::unique_ptr<Optimizer> opt = build_optimizer(c, model, ctx);
   std::printf("optimizer: %s lr %g, batch %lld, %lld epochs, seed %llu\n", c.optimizer.c_str(),
               c.lr, static_cast<long long>(c.batch_size), static_cast<long long>(c.epochs),
               static_cast<unsigned long long>(c.seed));
-
   std::unique_ptr<Scheduler> scheduler;
   if (!c.scheduler.empty()) {
     scheduler = make_scheduler(c.scheduler, c.lr);
@@ -103,19 +127,54 @@ int run_train(const TrainConfig& c) {
                 c.schedule_unit.c_str());
   }
 
-  std::unique_ptr<JsonlMetricsWriter> jsonl;
-  if (!c.metrics_path.empty()) jsonl = std::make_unique<JsonlMetricsWriter>(c.metrics_path);
+  int64_t first_epoch = 1;
+  if (!c.resume_path.empty()) {
+    const CheckpointInfo info =
+        load_checkpoint(c.resume_path, model, opt.get(), scheduler.get(), ctx);
+    first_epoch = info.epoch + 1;
+    std::printf("resumed: %s after epoch %lld\n", c.resume_path.c_str(),
+                static_cast<long long>(info.epoch));
+  }
+  // A resumed run keeps checkpointing where it came from unless told otherwise.
+  std::string checkpoint_dir = c.checkpoint_dir;
+  if (checkpoint_dir.empty() && !c.resume_path.empty())
+    checkpoint_dir = std::filesystem::path(c.resume_path).parent_path().string();
+  std::string checkpoint_path;
+  if (!checkpoint_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(checkpoint_dir, ec);
+    if (ec)
+      throw DataError(checkpoint_dir + ": cannot create the checkpoint directory: " +
+                      ec.message());
+    checkpoint_path = (std::filesystem::path(checkpoint_dir) / "last.safetensors").string();
+  }
+  std::unique_ptr<MetricsWriter> metrics;
+  if (!c.metrics_path.empty())
+    metrics = std::make_unique<MetricsWriter>(c.metrics_path, /*append=*/first_epoch > 1);
 
-  TrainerOptions run{c.batch_size, c.seed, c.train_limit};
+  ProgressBar bar(c.progress);
+  TrainerOptions run;
+  run.batch_size = c.batch_size;
+  run.seed = c.seed;
+  run.train_limit = c.train_limit;
   run.scheduler = scheduler.get();
   run.schedule_unit = c.schedule_unit == "step" ? ScheduleUnit::Step : ScheduleUnit::Epoch;
+  if (bar.enabled()) run.on_batch = [&bar](int64_t done, int64_t total) { bar.update(done, total); };
   Trainer trainer(model, *opt, ctx, train, test, run);
-  for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
+  for (int64_t epoch = first_epoch; epoch <= c.epochs; ++epoch) {
+    bar.start();
     const EpochMetrics m = trainer.train_epoch(epoch);
+    bar.clear();
     std::printf("%s\n", format_epoch_line(m, c.epochs, device_name(choice.device)).c_str());
     std::fflush(stdout);
-    if (jsonl) jsonl->write(m);
+    if (metrics) metrics->write(m);
+    if (!checkpoint_path.empty())
+      save_checkpoint(checkpoint_path, {c.model, epoch, run_config_json(c)}, model, opt.get(),
+                      scheduler.get(), ctx);
   }
+  if (first_epoch > c.epochs)
+    std::printf("nothing to do: the checkpoint has %lld epochs, --epochs asks for %lld\n",
+                static_cast<long long>(first_epoch - 1), static_cast<long long>(c.epochs));
   return 0;
 }
 

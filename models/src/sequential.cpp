@@ -90,6 +90,16 @@ std::vector<Parameter> Sequential::parameters() {
   return all;
 }
 
+std::vector<NamedTensor> Sequential::state_tensors() {
+  std::vector<NamedTensor> all;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const std::string prefix = std::to_string(i) + ".";
+    for (const Parameter& p : layers_[i]->parameters()) all.push_back({prefix + p.name, p.value});
+    for (const NamedTensor& b : layers_[i]->buffers()) all.push_back({prefix + b.name, b.tensor});
+  }
+  return all;
+}
+
 int64_t Sequential::parameter_count() {
   int64_t count = 0;
   for (const Parameter& p : parameters()) count += p.value->numel();

@@ -15,4 +15,10 @@ struct Parameter {
   Tensor* grad = nullptr;
 };
 
+/// @brief A named, non-owning reference to a tensor (buffers, checkpoint entries).
+struct NamedTensor {
+  std::string name;
+  Tensor* tensor = nullptr;
+};
+
 }  // namespace cutrain

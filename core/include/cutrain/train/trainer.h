@@ -11,9 +11,9 @@
 #include "cutrain/data/fashion_mnist.h"
 #include "cutrain/data/loader.h"
 #include "cutrain/models/sequential.h"
-#include "cutrain/models/softmax_cross_entropy.h"
 #include "cutrain/optim/optimizer.h"
 #include "cutrain/schedule/scheduler.h"
+#include "cutrain/train/batch_pipeline.h"
 
 namespace cutrain {
 
@@ -28,11 +28,9 @@ struct TrainerOptions {
   /// so far); observes the test loss after each epoch. Not owned; null = constant lr.
   Scheduler* scheduler = nullptr;
   ScheduleUnit schedule_unit = ScheduleUnit::Epoch;
-};
-
-struct EvalResult {
-  double loss = 0.0, accuracy = 0.0;
-  int64_t examples = 0;
+  /// Called after every update with (updates done this epoch, updates per epoch); for progress
+  /// displays. Reads nothing from the device.
+  std::function<void(int64_t, int64_t)> on_batch;
 };
 
 struct EpochMetrics {
@@ -54,22 +52,16 @@ class Trainer {
   /// Trains one epoch (1-based number) and evaluates on the test set.
   EpochMetrics train_epoch(int64_t epoch);
   /// Loss and accuracy over a whole dataset, in evaluation mode.
-  EvalResult evaluate(const data::ImageDataset& data);
+  EvalResult evaluate(const data::ImageDataset& data) { return pipeline_.evaluate(data); }
 
  private:
-  /// Copies batch b of `loader` into the model's input buffers; returns its size.
-  int64_t stage_batch(const data::BatchLoader& loader, int64_t b);
-
   Sequential& model_;
   Optimizer& optimizer_;
   Context& ctx_;
   const data::ImageDataset& test_;
   TrainerOptions options_;
   data::BatchLoader train_loader_;
-  SoftmaxCrossEntropy loss_;
-  std::vector<float> host_images_, host_labels_;
-  Tensor images_, labels_;  // device (or host) input of one batch, static shape
-  Tensor sums_;             // [max batches, 2]: loss sum and hits per batch of an epoch
+  BatchPipeline pipeline_;
 };
 
 }  // namespace cutrain

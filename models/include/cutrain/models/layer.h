@@ -28,6 +28,9 @@ class Layer {
                         Context& ctx) = 0;
   /// Learnable parameters, named relative to the layer ("weight", "bias").
   virtual std::vector<Parameter> parameters() { return {}; }
+  /// State that is not learned but must be saved (BatchNorm's running statistics), named
+  /// relative to the layer ("running_mean").
+  virtual std::vector<NamedTensor> buffers() { return {}; }
   /// True when the output is the input with a new shape (no data movement: Flatten).
   virtual bool is_reshape() const { return false; }
   virtual void set_training(bool training) { training_ = training; }

@@ -34,6 +34,8 @@ class Sequential {
   /// All parameters, named like PyTorch's nn.Sequential state_dict ("0.weight", "3.bias").
   std::vector<Parameter> parameters();
   int64_t parameter_count();
+  /// Every tensor a checkpoint must hold: parameter values and buffers, with state_dict names.
+  std::vector<NamedTensor> state_tensors();
   void set_training(bool training);
 
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }

@@ -1,0 +1,74 @@
+#include "eval_command.h"
+
+#include <cstdio>
+
+#include "cutrain/context.h"
+#include "cutrain/data/fashion_mnist.h"
+#include "cutrain/models/registry.h"
+#include "cutrain/plot/svg_plot.h"
+#include "cutrain/train/batch_pipeline.h"
+#include "cutrain/train/checkpoint.h"
+#include "cutrain/train/metrics.h"
+
+namespace cutrain::app {
+
+CLI::App* add_eval_command(CLI::App& app, EvalConfig& c) {
+  CLI::App* cmd = app.add_subcommand("eval", "Test loss and accuracy of a checkpoint");
+  cmd->add_option("--checkpoint", c.checkpoint, "A checkpoint written by --checkpoint-dir")
+      ->required();
+  cmd->add_option("--data", c.data_dir,
+                  "Directory with the Fashion-MNIST IDX files (default: $CUTRAIN_DATA, else " +
+                      std::string(data::kDefaultFashionMnistDir) + ")");
+  cmd->add_option("--device", c.device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "Examples per evaluation batch")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
+  return cmd;
+}
+
+int run_eval(const EvalConfig& c) {
+  const CheckpointInfo info = read_checkpoint_info(c.checkpoint);
+  const DeviceChoice choice = choose_device(c.device);
+  const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
+  const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
+  Context ctx(choice.device);
+  Sequential model = make_model(info.model);
+  model.build({test.channels, test.height, test.width}, c.batch_size, choice.device, 0);
+  load_checkpoint(c.checkpoint, model, nullptr, nullptr, ctx);
+  const EvalResult r = evaluate_model(model, test, ctx);
+  std::printf("checkpoint %s: model %s after epoch %lld\n", c.checkpoint.c_str(),
+              info.model.c_str(), static_cast<long long>(info.epoch));
+  std::printf("test loss %.4f  test acc %.4f  (%lld examples, %s)\n", r.loss, r.accuracy,
+              static_cast<long long>(r.examples), device_name(choice.device));
+  return 0;
+}
+
+CLI::App* add_plot_command(CLI::App& app, PlotConfig& c) {
+  CLI::App* cmd =
+      app.add_subcommand("plot", "Draw train loss, train and test accuracy against epochs");
+  cmd->add_option("metrics", c.metrics_path, "A --metrics file (.jsonl or .csv)")->required();
+  cmd->add_option("-o,--output", c.output, "SVG file to write")->capture_default_str();
+  cmd->add_option("--title", c.title, "Plot title (default: the metrics file name)");
+  return cmd;
+}
+
+int run_plot(const PlotConfig& c) {
+  const std::vector<EpochMetrics> rows = read_metrics(c.metrics_path);
+  PlotSeries loss{"train loss", {}, {}}, train_acc{"train acc", {}, {}, true},
+      test_acc{"test acc", {}, {}, true};
+  for (const EpochMetrics& m : rows) {
+    const double e = static_cast<double>(m.epoch);
+    loss.x.push_back(e), loss.y.push_back(m.train_loss);
+    train_acc.x.push_back(e), train_acc.y.push_back(m.train_acc);
+    test_acc.x.push_back(e), test_acc.y.push_back(m.test_acc);
+  }
+  write_svg_plot(c.output, {loss, train_acc, test_acc},
+                 {c.title.empty() ? c.metrics_path : c.title, "epoch", ""});
+  std::printf("%s: %zu epochs plotted to %s\n", c.metrics_path.c_str(), rows.size(),
+              c.output.c_str());
+  return 0;
+}
+
+}  // namespace cutrain::app

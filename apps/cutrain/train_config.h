@@ -1,0 +1,45 @@
+// The configuration of a training run: what the flags set, how it is stored in a checkpoint,
+// and how a resumed run reconciles the flags it was given with the stored configuration.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "cutrain/optim/optimizer.h"
+
+namespace cutrain::app {
+
+struct TrainConfig {
+  // What defines the run (stored in checkpoints; fixed when resuming).
+  std::string model = "lenet";
+  std::string optimizer = "sgd";
+  double lr = 0.3;
+  OptimizerOptions optim;     // lr is copied in from `lr`
+  double eps = std::nan("");  // NaN: the optimizer's default
+  bool decay_biases = false;
+  int64_t batch_size = 256;
+  uint64_t seed = 0;
+  int64_t train_limit = 0;
+  std::string scheduler;  // empty: constant lr
+  std::string schedule_unit = "epoch";
+  // How this invocation runs it.
+  int64_t epochs = 10;  // total, counting epochs done before a resume
+  std::string device = "auto";
+  std::string data_dir;  // empty: $CUTRAIN_DATA or the Debian package's directory
+  std::string metrics_path;
+  std::string checkpoint_dir;
+  std::string resume_path;
+  bool progress = true;  // progress bar when stdout is a terminal
+  std::set<std::string> given;  // long names of the flags given on the command line
+};
+
+/// The run-defining fields as JSON.
+std::string run_config_json(const TrainConfig& c);
+/// `c` with the run-defining fields of a stored configuration; a flag given on the command
+/// line with a different value is a ConfigError naming the flag and both values.
+TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
+                           const std::string& checkpoint_path);
+
+}  // namespace cutrain::app

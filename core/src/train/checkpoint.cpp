@@ -1,0 +1,120 @@
+#include "cutrain/train/checkpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include "cutrain/error.h"
+#include "cutrain/io/safetensors.h"
+
+namespace cutrain {
+namespace {
+
+constexpr const char* kFormat = "cutrain-checkpoint-1";
+constexpr const char* kOptimizerPrefix = "optimizer.";
+
+std::string meta(const SafetensorsFile& f, const std::string& path, const std::string& key) {
+  const auto it = f.metadata.find(key);
+  if (it == f.metadata.end())
+    throw DataError(path + ": not a cutrain checkpoint (metadata '" + key + "' missing)");
+  return it->second;
+}
+
+int64_t meta_int(const SafetensorsFile& f, const std::string& path, const std::string& key) {
+  const std::string text = meta(f, path, key);
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used == text.size() && v >= 0) return v;
+  } catch (const std::exception&) {
+  }
+  throw DataError(path + ": metadata '" + key + "' is not a count: '" + text + "'");
+}
+
+CheckpointInfo info_of(const SafetensorsFile& f, const std::string& path) {
+  if (meta(f, path, "format") != kFormat)
+    throw DataError(path + ": checkpoint format '" + meta(f, path, "format") + "', expected " +
+                    kFormat);
+  return {meta(f, path, "model"), meta_int(f, path, "epoch"), meta(f, path, "config")};
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const CheckpointInfo& info, Sequential& model,
+                     const Optimizer* optimizer, const Scheduler* scheduler, Context& ctx) {
+  SafetensorsFile f;
+  f.metadata = {{"format", kFormat},
+                {"model", info.model},
+                {"epoch", std::to_string(info.epoch)},
+                {"config", info.config_json}};
+  for (const NamedTensor& t : model.state_tensors())
+    f.tensors.push_back({t.name, t.tensor->shape(), t.tensor->to_vector(ctx.stream())});
+  if (optimizer) {
+    const OptimizerState s = optimizer->save_state(ctx);
+    f.metadata["optimizer"] = optimizer->name();
+    f.metadata["optimizer_steps"] = std::to_string(s.steps);
+    for (const auto& [name, values] : s.tensors)
+      f.tensors.push_back({kOptimizerPrefix + name, {static_cast<int64_t>(values.size())}, values});
+  }
+  if (scheduler) f.metadata["scheduler_state"] = nlohmann::json(scheduler->state()).dump();
+  write_safetensors(path, f);
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  return info_of(read_safetensors(path), path);
+}
+
+CheckpointInfo load_checkpoint(const std::string& path, Sequential& model, Optimizer* optimizer,
+                               Scheduler* scheduler, Context& ctx) {
+  const SafetensorsFile f = read_safetensors(path);
+  const CheckpointInfo info = info_of(f, path);
+
+  // Validate everything first.
+  const std::vector<NamedTensor> wanted = model.state_tensors();
+  for (const NamedTensor& t : wanted) {
+    const NamedArray* a = f.find(t.name);
+    if (!a)
+      throw DataError(path + ": tensor '" + t.name + "' of model is missing (the checkpoint is of '" +
+                      info.model + "')");
+    if (a->shape != t.tensor->shape())
+      throw DataError(path + ": tensor '" + t.name + "' has shape " + to_string(a->shape) +
+                      ", the model needs " + to_string(t.tensor->shape()) +
+                      " (the checkpoint is of '" + info.model + "')");
+  }
+  size_t model_tensors = 0;
+  for (const NamedArray& a : f.tensors)
+    if (a.name.rfind(kOptimizerPrefix, 0) != 0) ++model_tensors;
+  if (model_tensors != wanted.size())
+    throw DataError(path + ": holds " + std::to_string(model_tensors) +
+                    " model tensors, the model has " + std::to_string(wanted.size()) +
+                    " (the checkpoint is of '" + info.model + "')");
+  OptimizerState opt_state;
+  if (optimizer) {
+    if (meta(f, path, "optimizer") != optimizer->name())
+      throw DataError(path + ": optimizer state is of '" + meta(f, path, "optimizer") +
+                      "', the run uses '" + optimizer->name() + "'");
+    opt_state.steps = meta_int(f, path, "optimizer_steps");
+    for (const auto& [name, values] : optimizer->save_state(ctx).tensors) {
+      const NamedArray* a = f.find(kOptimizerPrefix + name);
+      if (!a) throw DataError(path + ": optimizer tensor '" + name + "' is missing");
+      opt_state.tensors.emplace_back(name, a->values);
+    }
+  }
+  SchedulerState sched_state;
+  if (scheduler && f.metadata.count("scheduler_state")) {
+    try {
+      sched_state = nlohmann::json::parse(f.metadata.at("scheduler_state")).get<SchedulerState>();
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(path + ": scheduler_state is not a JSON object of numbers: " + e.what());
+    }
+  }
+
+  // Then apply; the scheduler first, as its load_state still validates keys.
+  if (scheduler) scheduler->load_state(sched_state);
+  if (optimizer) optimizer->load_state(opt_state, ctx);
+  for (const NamedTensor& t : wanted) {
+    const NamedArray* a = f.find(t.name);
+    t.tensor->copy_from_host(a->values.data(), t.tensor->numel());
+  }
+  return info;
+}
+
+}  // namespace cutrain
