@@ -102,6 +102,9 @@ int run_train(const TrainConfig& given) {
           ? given
           : resumed_config(given, read_checkpoint_info(given.resume_path).config_json,
                            given.resume_path);
+  // Everything checkable without data or a device is checked first (usage errors exit 2).
+  std::unique_ptr<Scheduler> scheduler;
+  if (!c.scheduler.empty()) scheduler = make_scheduler(c.scheduler, c.lr);
   const DeviceChoice choice = choose_device(c.device);
   std::printf("device: %s (%s)\n", device_name(choice.device), choice.reason.c_str());
 
@@ -120,12 +123,9 @@ int run_train(const TrainConfig& given) {
   std::printf("optimizer: %s lr %g, batch %lld, %lld epochs, seed %llu\n", c.optimizer.c_str(),
               c.lr, static_cast<long long>(c.batch_size), static_cast<long long>(c.epochs),
               static_cast<unsigned long long>(c.seed));
-  std::unique_ptr<Scheduler> scheduler;
-  if (!c.scheduler.empty()) {
-    scheduler = make_scheduler(c.scheduler, c.lr);
+  if (scheduler)
     std::printf("scheduler: %s per %s\n", scheduler->describe().c_str(),
                 c.schedule_unit.c_str());
-  }
 
   int64_t first_epoch = 1;
   if (!c.resume_path.empty()) {

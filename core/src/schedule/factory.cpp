@@ -13,6 +13,8 @@ namespace {
 using detail::FunctionSchedule;
 using detail::SchedulerSpec;
 constexpr double kPi = 3.14159265358979323846;
+// Counts above this are not update counts anyone means, and would not survive int64 rounding.
+constexpr double kMaxCount = 1e15;
 
 std::string fmt(const std::string& name, std::initializer_list<std::pair<const char*, double>> kv) {
   std::ostringstream out;
@@ -42,7 +44,8 @@ std::unique_ptr<Scheduler> make_inner(SchedulerSpec& s, const std::string& spec,
   const std::string& n = s.name();
   auto positive_steps = [&](const char* key) {
     const double v = s.number(key, std::nullopt);
-    check(v >= 1 && v == std::floor(v), spec, std::string(key) + " must be a whole number >= 1");
+    check(v >= 1 && v <= kMaxCount && v == std::floor(v), spec,
+          std::string(key) + " must be a whole number in [1, 1e15]");
     return static_cast<int64_t>(v);
   };
   auto horizon = [&](const char* key) {
@@ -137,8 +140,8 @@ std::unique_ptr<Scheduler> make_inner(SchedulerSpec& s, const std::string& spec,
     const double factor = s.number("factor", 0.1), threshold = s.number("threshold", 1e-4),
                  min_lr = s.number("min_lr", 0.0), patience = s.number("patience", 10);
     check(factor > 0 && factor < 1, spec, "factor must be in (0, 1)");
-    check(patience >= 0 && patience == std::floor(patience), spec,
-          "patience must be a whole number >= 0");
+    check(patience >= 0 && patience <= kMaxCount && patience == std::floor(patience), spec,
+          "patience must be a whole number in [0, 1e15]");
     check(threshold >= 0 && min_lr >= 0, spec, "threshold and min_lr must be >= 0");
     return std::make_unique<detail::ReduceOnPlateau>(eta0, factor, int64_t(patience), threshold,
                                                      min_lr);
@@ -160,7 +163,8 @@ std::unique_ptr<Scheduler> make_scheduler(const std::string& spec, double base_l
   check(std::isfinite(base_lr) && base_lr >= 0, spec, "the base learning rate must be >= 0");
   SchedulerSpec s(spec);
   const double w = s.number("warmup", 0.0);
-  check(w >= 0 && w == std::floor(w), spec, "warmup must be a whole number >= 0");
+  check(w >= 0 && w <= kMaxCount && w == std::floor(w), spec,
+        "warmup must be a whole number in [0, 1e15]");
   const double begin = s.number("warmup_begin_lr", 0.0);
   check(begin >= 0, spec, "warmup_begin_lr must be >= 0");
   const auto warmup = static_cast<int64_t>(w);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <cstdlib>
 
 #include "cutrain/error.h"
@@ -23,8 +24,13 @@ std::vector<std::string> split(const std::string& s, const std::string& separato
   return parts;
 }
 
+// Plain decimal numbers only: strtod alone would also take leading blanks and hex.
 std::optional<double> parse_number(const std::string& text) {
   if (text.empty()) return std::nullopt;
+  for (char c : text)
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
+          c == 'e' || c == 'E'))
+      return std::nullopt;
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (end != text.c_str() + text.size() || !std::isfinite(v)) return std::nullopt;
