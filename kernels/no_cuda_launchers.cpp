@@ -1,6 +1,7 @@
 // CPU-only builds (CUTRAIN_CUDA=OFF): the launchers exist so the library links, but no CUDA
 // tensor can be created, so reaching one is a bug; it throws instead of doing nothing.
 #include "activation.h"
+#include "batchnorm.h"
 #include "cutrain/error.h"
 #include "grad_norm.h"
 #include "optimizer_update.h"
@@ -19,6 +20,18 @@ void launch_activation_forward(Activation, const float*, float*, int64_t, cudaSt
 void launch_activation_backward(Activation, const float*, const float*, const float*, float*,
                                 int64_t, cudaStream_t) {
   no_cuda("launch_activation_backward");
+}
+void launch_batchnorm_forward_train(const BnDims&, const BnConfig&, const BnChannels&, const float*,
+                                    float*, float*, cudaStream_t) {
+  no_cuda("launch_batchnorm_forward_train");
+}
+void launch_batchnorm_forward_infer(const BnDims&, const BnConfig&, const BnChannels&, const float*,
+                                    float*, cudaStream_t) {
+  no_cuda("launch_batchnorm_forward_infer");
+}
+void launch_batchnorm_backward(const BnDims&, const BnConfig&, const BnChannels&, const float*,
+                               const float*, const float*, float*, float*, cudaStream_t) {
+  no_cuda("launch_batchnorm_backward");
 }
 void launch_softmax_ce(const float*, const float*, int64_t, int, float, float*, float*, float*,
                        cudaStream_t) {

@@ -26,7 +26,7 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_option("--optimizer", c.optimizer, "Optimizer")
       ->check(CLI::IsMember(optimizer_names()))
       ->capture_default_str();
-  cmd->add_option("--lr", c.lr, "Learning rate (> 0; adadelta: multiplier of its step)")
+  cmd->add_option("--lr", c.lr, "Learning rate (> 0; adadelta: multiplier of its step, default 1)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--momentum", c.optim.momentum, "momentum, nesterov: beta")
@@ -82,7 +82,7 @@ namespace {
 std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, Sequential& model,
                                            Context& ctx) {
   OptimizerOptions options = c.optim;
-  options.lr = c.lr;
+  options.lr = c.lr;  // resolved by run_train (adadelta's default is 1)
   if (!std::isnan(c.eps)) options.eps = c.eps;
   std::vector<ParamGroup> groups;
   if (c.decay_biases) {
@@ -97,11 +97,12 @@ std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, Sequential& mod
 }  // namespace
 
 int run_train(const TrainConfig& given) {
-  const TrainConfig c =
-      given.resume_path.empty()
-          ? given
-          : resumed_config(given, read_checkpoint_info(given.resume_path).config_json,
-                           given.resume_path);
+  TrainConfig c = given.resume_path.empty()
+                      ? given
+                      : resumed_config(given, read_checkpoint_info(given.resume_path).config_json,
+                                       given.resume_path);
+  // Adadelta has no learning rate of its own: without --lr its step is not scaled.
+  if (c.resume_path.empty() && c.optimizer == "adadelta" && !c.given.count("lr")) c.lr = 1.0;
   // Everything checkable without data or a device is checked first (usage errors exit 2).
   std::unique_ptr<Scheduler> scheduler;
   if (!c.scheduler.empty()) scheduler = make_scheduler(c.scheduler, c.lr);

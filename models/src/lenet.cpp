@@ -1,7 +1,9 @@
 // LeNet-5 for 1x28x28 Fashion-MNIST as in d2l: conv 6@5x5 pad 2, pool, conv 16@5x5, pool,
 // dense 120, 84, 10. "classic" uses sigmoid and average pooling; the modern one ReLU and max.
+// LeNet-BN (d2l): batch normalization after each convolution and hidden dense layer.
 #include "cutrain/error.h"
 #include "cutrain/models/activation.h"
+#include "cutrain/models/batchnorm.h"
 #include "cutrain/models/conv2d.h"
 #include "cutrain/models/linear.h"
 #include "cutrain/models/pooling.h"
@@ -29,11 +31,36 @@ Sequential make_lenet(bool classic) {
   return net;
 }
 
-std::vector<std::string> model_names() { return {"lenet", "lenet-classic"}; }
+// conv 6@5x5 (no padding: 28 -> 24), BN, sigmoid, avgpool -> 12; conv 16@5x5 -> 8, BN, sigmoid,
+// avgpool -> 4; flatten 16*4*4; dense 120, BN, sigmoid; dense 84, BN, sigmoid; dense 10.
+Sequential make_lenet_bn() {
+  auto sigmoid = [] { return std::make_unique<ActivationLayer>(ActivationKind::Sigmoid); };
+  Sequential net;
+  net.add(std::make_unique<Conv2d>(Conv2dOptions{1, 6, 5, 1, 0}))
+      .add(BatchNorm2d(6))
+      .add(sigmoid())
+      .add(AvgPool2d(2, 2))
+      .add(std::make_unique<Conv2d>(Conv2dOptions{6, 16, 5, 1, 0}))
+      .add(BatchNorm2d(16))
+      .add(sigmoid())
+      .add(AvgPool2d(2, 2))
+      .add(std::make_unique<Flatten>())
+      .add(std::make_unique<Linear>(16 * 4 * 4, 120))
+      .add(BatchNorm1d(120))
+      .add(sigmoid())
+      .add(std::make_unique<Linear>(120, 84))
+      .add(BatchNorm1d(84))
+      .add(sigmoid())
+      .add(std::make_unique<Linear>(84, 10));
+  return net;
+}
+
+std::vector<std::string> model_names() { return {"lenet", "lenet-classic", "lenet-bn"}; }
 
 Sequential make_model(const std::string& name) {
   if (name == "lenet") return make_lenet(false);
   if (name == "lenet-classic") return make_lenet(true);
+  if (name == "lenet-bn") return make_lenet_bn();
   std::string known;
   for (const std::string& n : model_names()) known += (known.empty() ? "" : ", ") + n;
   throw ConfigError("--model: unknown model '" + name + "' (available: " + known + ")");

@@ -16,6 +16,14 @@ struct TrainRun {
   std::vector<EpochMetrics> epochs;
 };
 
+TrainerOptions options(int64_t batch, uint64_t seed, int64_t train_limit) {
+  TrainerOptions o;
+  o.batch_size = batch;
+  o.seed = seed;
+  o.train_limit = train_limit;
+  return o;
+}
+
 TrainRun train(const std::string& model, uint64_t seed, int64_t epochs, double lr,
           int64_t train_limit = 0) {
   static const data::ImageDataset train_set = test::separable_images(640, 1);
@@ -24,7 +32,7 @@ TrainRun train(const std::string& model, uint64_t seed, int64_t epochs, double l
   Sequential net = make_model(model);
   net.build({1, 28, 28}, 32, Device::CPU, seed);
   auto opt = make_optimizer("sgd", net.parameters(), lr, ctx);
-  Trainer trainer(net, *opt, ctx, train_set, test_set, TrainerOptions{32, seed, train_limit});
+  Trainer trainer(net, *opt, ctx, train_set, test_set, options(32, seed, train_limit));
   TrainRun run;
   run.before = trainer.evaluate(test_set);
   for (int64_t e = 1; e <= epochs; ++e) run.epochs.push_back(trainer.train_epoch(e));
@@ -73,7 +81,7 @@ TEST(Trainer, RejectsAModelBuiltForAnotherBatch) {
   Sequential net = make_model("lenet");
   net.build({1, 28, 28}, 16, Device::CPU, 0);
   auto opt = make_optimizer("sgd", net.parameters(), 0.1, ctx);
-  EXPECT_THROW(Trainer(net, *opt, ctx, d, d, TrainerOptions{32, 0, 0}), ConfigError);
+  EXPECT_THROW(Trainer(net, *opt, ctx, d, d, options(32, 0, 0)), ConfigError);
 }
 
 }  // namespace

@@ -120,9 +120,22 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
     NamedArray t;
     t.name = name;
     if (!v["shape"].is_array()) fail(where + ": shape is not an array");
+    // Dimensions are bounded by what the buffer can hold, so numel cannot overflow.
+    uint64_t count = 1;
+    bool empty = false;
     for (const auto& d : v["shape"]) {
       if (!d.is_number_unsigned()) fail(where + ": shape holds " + d.dump());
-      t.shape.push_back(d.get<int64_t>());
+      const uint64_t dim = d.get<uint64_t>();
+      if (dim > buffer / sizeof(float) + 1 && dim != 0)
+        fail(where + ": dimension " + std::to_string(dim) + " is larger than the file");
+      empty = empty || dim == 0;
+      t.shape.push_back(static_cast<int64_t>(dim));
+    }
+    for (int64_t dim : t.shape) {
+      if (empty) break;
+      if (count > buffer / sizeof(float) / static_cast<uint64_t>(dim) + 1)
+        fail(where + ": shape " + to_string(t.shape) + " is larger than the file");
+      count *= static_cast<uint64_t>(dim);
     }
     const auto& off = v["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
@@ -144,8 +157,10 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
   // Tensors must tile the buffer exactly: sorted by offset, no overlap, no hole.
   std::vector<size_t> order(spans.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return spans[a].begin < spans[b].begin; });
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return spans[a].begin != spans[b].begin ? spans[a].begin < spans[b].begin
+                                            : spans[a].end < spans[b].end;  // empty ones first
+  });
   uint64_t cursor = 0;
   for (size_t i : order) {
     if (spans[i].begin < cursor) fail("tensor '" + spans[i].name + "' overlaps another tensor");

@@ -14,15 +14,20 @@ struct Entry {
   const char* name;
   OptimizerRule rule;
   double default_eps;
+  double default_lr;
 };
 
 // The book's order (d2l, optimization chapter).
 constexpr Entry kOptimizers[] = {
-    {"sgd", OptimizerRule::Sgd, 0.0},          {"momentum", OptimizerRule::Momentum, 0.0},
-    {"nesterov", OptimizerRule::Nesterov, 0.0}, {"adagrad", OptimizerRule::Adagrad, 1e-6},
-    {"rmsprop", OptimizerRule::RmsProp, 1e-6},  {"adadelta", OptimizerRule::Adadelta, 1e-5},
-    {"adam", OptimizerRule::Adam, 1e-6},        {"adamw", OptimizerRule::AdamW, 1e-6},
-    {"yogi", OptimizerRule::Yogi, 1e-3},
+    {"sgd", OptimizerRule::Sgd, 0.0, 0.1},
+    {"momentum", OptimizerRule::Momentum, 0.0, 0.1},
+    {"nesterov", OptimizerRule::Nesterov, 0.0, 0.1},
+    {"adagrad", OptimizerRule::Adagrad, 1e-6, 0.1},
+    {"rmsprop", OptimizerRule::RmsProp, 1e-6, 0.1},
+    {"adadelta", OptimizerRule::Adadelta, 1e-5, 1.0},  // no learning rate of its own
+    {"adam", OptimizerRule::Adam, 1e-6, 0.1},
+    {"adamw", OptimizerRule::AdamW, 1e-6, 0.1},
+    {"yogi", OptimizerRule::Yogi, 1e-3, 0.1},
 };
 
 void require(bool ok, const std::string& flag, const std::string& expected, double value) {
@@ -32,7 +37,7 @@ void require(bool ok, const std::string& flag, const std::string& expected, doub
 
 void validate(const OptimizerOptions& o) {
   auto unit = [](double v) { return std::isfinite(v) && v >= 0.0 && v < 1.0; };
-  require(std::isfinite(o.lr) && o.lr >= 0.0, "--lr", "a finite learning rate >= 0", o.lr);
+  require(std::isfinite(*o.lr) && *o.lr >= 0.0, "--lr", "a finite learning rate >= 0", *o.lr);
   require(unit(o.momentum), "--momentum", "a value in [0, 1)", o.momentum);
   require(unit(o.beta1), "--beta1", "a value in [0, 1)", o.beta1);
   require(unit(o.beta2), "--beta2", "a value in [0, 1)", o.beta2);
@@ -67,7 +72,10 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<P
                                           const OptimizerOptions& options, Context& ctx) {
   for (const Entry& e : kOptimizers) {
     if (name != e.name) continue;
-    validate(options);
+    OptimizerOptions o = options;  // validated as given (eps unused by sgd may stay unset)
+    if (!o.lr) o.lr = e.default_lr;
+    validate(o);
+    if (!o.eps) o.eps = e.default_eps;
     for (const ParamGroup& g : groups) {
       require(std::isfinite(g.lr_scale) && g.lr_scale >= 0.0, "parameter group lr_scale",
               "a value >= 0", g.lr_scale);
@@ -75,8 +83,6 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<P
         require(std::isfinite(*g.weight_decay) && *g.weight_decay >= 0.0,
                 "parameter group weight_decay", "a value >= 0", *g.weight_decay);
     }
-    OptimizerOptions o = options;
-    if (!o.eps) o.eps = e.default_eps;
     return std::make_unique<FusedOptimizer>(e.name, e.rule, std::move(groups), o, ctx);
   }
   std::string known;

@@ -35,7 +35,7 @@ const char* state_name(kernels::OptimizerRule rule, int k) {
 FusedOptimizer::FusedOptimizer(std::string name, kernels::OptimizerRule rule,
                                std::vector<ParamGroup> groups, const OptimizerOptions& o,
                                Context& ctx)
-    : name_(std::move(name)), rule_(rule), lr_(o.lr), clip_norm_(static_cast<float>(o.clip_norm)) {
+    : name_(std::move(name)), rule_(rule), lr_(*o.lr), clip_norm_(static_cast<float>(o.clip_norm)) {
   using R = kernels::OptimizerRule;
   constants_.beta1 = static_cast<float>(rule == R::Momentum || rule == R::Nesterov ? o.momentum
                                                                                     : o.beta1);
@@ -43,7 +43,7 @@ FusedOptimizer::FusedOptimizer(std::string name, kernels::OptimizerRule rule,
                                         : rule == R::Adadelta ? o.rho
                                                               : o.beta2);
   constants_.eps = static_cast<float>(*o.eps);
-  set_lr(o.lr);
+  set_lr(*o.lr);
 
   const int n_state = kernels::state_tensors(rule);
   std::vector<kernels::TensorSlot> slots;
@@ -135,8 +135,10 @@ void FusedOptimizer::load_state(const OptimizerState& in, Context& ctx) {
                       "' of " + std::to_string(values.size()));
   }
   if (in.steps < 0) throw DataError("optimizer state: negative step count");
+  // On the compute stream: steps still queued there must not overwrite the loaded state.
   for (size_t i = 0; i < state_.size(); ++i)
-    state_[i].tensor.copy_from_host(in.tensors[i].second.data(), state_[i].tensor.numel());
+    state_[i].tensor.copy_from_host(in.tensors[i].second.data(), state_[i].tensor.numel(),
+                                    ctx.stream());
   ctx.synchronize();
   steps_ = in.steps;
 }

@@ -95,6 +95,10 @@ CheckpointInfo load_checkpoint(const std::string& path, Sequential& model, Optim
     for (const auto& [name, values] : optimizer->save_state(ctx).tensors) {
       const NamedArray* a = f.find(kOptimizerPrefix + name);
       if (!a) throw DataError(path + ": optimizer tensor '" + name + "' is missing");
+      if (a->values.size() != values.size())
+        throw DataError(path + ": optimizer tensor '" + name + "' has " +
+                        std::to_string(a->values.size()) + " values, the optimizer keeps " +
+                        std::to_string(values.size()));
       opt_state.tensors.emplace_back(name, a->values);
     }
   }
@@ -107,13 +111,21 @@ CheckpointInfo load_checkpoint(const std::string& path, Sequential& model, Optim
     }
   }
 
-  // Then apply; the scheduler first, as its load_state still validates keys.
-  if (scheduler) scheduler->load_state(sched_state);
+  // Then apply. The scheduler goes first: its load_state checks its keys before changing
+  // anything, and everything after it has been validated above.
+  if (scheduler) {
+    try {
+      scheduler->load_state(sched_state);
+    } catch (const DataError& e) {
+      throw DataError(path + ": " + e.what());
+    }
+  }
   if (optimizer) optimizer->load_state(opt_state, ctx);
   for (const NamedTensor& t : wanted) {
     const NamedArray* a = f.find(t.name);
-    t.tensor->copy_from_host(a->values.data(), t.tensor->numel());
+    t.tensor->copy_from_host(a->values.data(), t.tensor->numel(), ctx.stream());
   }
+  ctx.synchronize();
   return info;
 }
 

@@ -17,7 +17,7 @@ namespace cutrain {
 
 /// @brief Hyperparameters of every optimizer family; each uses the fields it names.
 struct OptimizerOptions {
-  double lr = 0.1;             ///< eta; for adadelta a multiplier of its step (default 1)
+  std::optional<double> lr;    ///< eta; unset: 0.1, and 1 for adadelta (a multiplier of its step)
   double momentum = 0.9;       ///< momentum, nesterov
   double beta1 = 0.9;          ///< adam, adamw, yogi
   double beta2 = 0.999;        ///< adam, adamw, yogi

@@ -1,0 +1,73 @@
+// Batch normalization over x viewed as [n, c, s] row-major (s = H*W for NCHW input, 1 for
+// [N, C]); per-channel statistics over the n*s values of each channel (math and formulas in
+// batchnorm_math.h). Every per-channel tensor is [c] floats on the op's device; x, y, dy and dx
+// must not alias. The CUDA launchers are asynchronous on `stream`, never read device memory from
+// the host, and give the same bits on every run (no atomics).
+#pragma once
+
+#include <cstdint>
+
+#include "batchnorm_math.h"
+#include "cutrain/stream.h"
+
+namespace cutrain::kernels {
+
+struct BnDims {
+  int64_t n = 0, c = 0, s = 1;
+  CUTRAIN_HD int64_t per_channel() const { return n * s; }  ///< M: values per statistic
+  CUTRAIN_HD int64_t numel() const { return n * c * s; }
+};
+
+struct BnConfig {
+  double eps = 1e-5;
+  double momentum = 0.1;  ///< weight of the batch statistic in the running averages
+  bool relu = false;      ///< fused ReLU after the affine transform
+};
+
+/// The per-channel tensors of one layer. Which are read or written depends on the op.
+struct BnChannels {
+  const float* gamma = nullptr;   ///< read by all ops
+  const float* beta = nullptr;    ///< read by the forwards
+  float* running_mean = nullptr;  ///< updated by the training forward; read by inference
+  float* running_var = nullptr;
+  float* save_mean = nullptr;  ///< written by the training forward; read by backward
+  float* save_inv_std = nullptr;
+  float* dgamma = nullptr;  ///< written by backward
+  float* dbeta = nullptr;
+};
+
+// CUDA work split: a channel's M values go to blocks of at least kBnBlockValues consecutive
+// values, at most kBnMaxBlocks per channel; several blocks per channel add a combining stage
+// that needs scratch (partial moments / sums as doubles).
+constexpr int64_t kBnBlockValues = 4096;
+constexpr int64_t kBnMaxBlocks = 256;
+
+/// Scratch floats (8-byte aligned) the CUDA launchers need for `d`; enough for any smaller n.
+inline int64_t batchnorm_scratch_floats(const BnDims& d) {
+  const int64_t blocks = (d.per_channel() + kBnBlockValues - 1) / kBnBlockValues;
+  return d.c * (blocks < kBnMaxBlocks ? blocks : kBnMaxBlocks) * 4;
+}
+
+/// Training forward: batch statistics -> save_mean, save_inv_std; running averages updated;
+/// y = gamma * xhat + beta (ReLU'd when cfg.relu). Needs per_channel() >= 1.
+void batchnorm_forward_train_cpu(const BnDims& d, const BnConfig& cfg, const BnChannels& ch,
+                                 const float* x, float* y);
+/// Inference forward with running_mean and running_var.
+void batchnorm_forward_infer_cpu(const BnDims& d, const BnConfig& cfg, const BnChannels& ch,
+                                 const float* x, float* y);
+/// Backward of the training forward: dgamma, dbeta and, when dx is not null, dx. y (the
+/// forward's output) is read only when cfg.relu.
+void batchnorm_backward_cpu(const BnDims& d, const BnConfig& cfg, const BnChannels& ch,
+                            const float* x, const float* y, const float* dy, float* dx);
+
+/// @param scratch batchnorm_scratch_floats(d) floats of device memory, 8-byte aligned
+void launch_batchnorm_forward_train(const BnDims& d, const BnConfig& cfg, const BnChannels& ch,
+                                    const float* x, float* y, float* scratch, cudaStream_t stream);
+void launch_batchnorm_forward_infer(const BnDims& d, const BnConfig& cfg, const BnChannels& ch,
+                                    const float* x, float* y, cudaStream_t stream);
+/// @param scratch batchnorm_scratch_floats(d) floats of device memory, 8-byte aligned
+void launch_batchnorm_backward(const BnDims& d, const BnConfig& cfg, const BnChannels& ch,
+                               const float* x, const float* y, const float* dy, float* dx,
+                               float* scratch, cudaStream_t stream);
+
+}  // namespace cutrain::kernels

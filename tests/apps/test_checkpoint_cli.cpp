@@ -1,0 +1,206 @@
+// Checkpoints through the cutrain executable: --checkpoint-dir, --resume (same numbers as an
+// uninterrupted run, configuration kept), eval of a checkpoint, and plot of a metrics file.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cutrain/models/registry.h"
+#include "cutrain/train/checkpoint.h"
+#include "cutrain/train/metrics.h"
+#include "support/synthetic_data.h"
+#include "support/temp_dir.h"
+
+namespace cutrain {
+namespace {
+
+using test::Contains;
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr together
+};
+
+Result run_cli(const std::string& args) {
+  const std::string cmd = "'" CUTRAIN_CLI_PATH "' " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> out;
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// One data set for the suite; the three training runs (2 epochs with checkpoints, resumed to
+// 3, and an uninterrupted 3-epoch run) happen once per process, for the tests that need them.
+class CheckpointCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = std::make_unique<test::TempDir>();
+    data_ = tmp_->file("data");
+    ckpt_ = tmp_->file("run");
+    straight_ = tmp_->file("straight");
+    for (const std::string& d : {data_, straight_}) std::filesystem::create_directory(d);
+    test::write_fashion_mnist_dir(data_, test::separable_images(256, 1),
+                                  test::separable_images(64, 2));
+    trained_ = false;
+  }
+  static void TearDownTestSuite() { tmp_.reset(); }
+  static std::string last() { return ckpt_ + "/last.safetensors"; }
+  static std::string common() { return " --device cpu --data '" + data_ + "'"; }
+  static void train_once() {
+    if (trained_) return;
+    trained_ = true;
+    first_ = run_cli("train --epochs 2 --batch-size 32 --lr 0.1 --checkpoint-dir '" + ckpt_ +
+                     "' --metrics '" + ckpt_ + "/m.jsonl'" + common());
+    resumed_ = run_cli("train --resume '" + last() + "' --epochs 3 --metrics '" + ckpt_ +
+                       "/m.jsonl'" + common());
+    straight_run_ = run_cli("train --epochs 3 --batch-size 32 --lr 0.1 --metrics '" + straight_ +
+                            "/m.jsonl'" + common());
+  }
+  // For a test's first line: ASSERT_NO_FATAL_FAILURE(trained());
+  static void trained() {
+    train_once();
+    ASSERT_EQ(first_.code, 0) << first_.output;
+    ASSERT_EQ(resumed_.code, 0) << resumed_.output;
+    ASSERT_EQ(straight_run_.code, 0) << straight_run_.output;
+  }
+
+  static std::unique_ptr<test::TempDir> tmp_;
+  static std::string data_, ckpt_, straight_;
+  static bool trained_;
+  static Result first_, resumed_, straight_run_;
+};
+std::unique_ptr<test::TempDir> CheckpointCli::tmp_;
+std::string CheckpointCli::data_, CheckpointCli::ckpt_, CheckpointCli::straight_;
+bool CheckpointCli::trained_ = false;
+Result CheckpointCli::first_, CheckpointCli::resumed_, CheckpointCli::straight_run_;
+
+TEST_F(CheckpointCli, ResumedRunMatchesTheStraightRun) {
+  ASSERT_NO_FATAL_FAILURE(trained());
+  // The checkpoint directory holds one complete file, which the resumed run kept updating.
+  EXPECT_TRUE(std::filesystem::is_regular_file(last()));
+  EXPECT_FALSE(std::filesystem::exists(last() + ".tmp"));
+  EXPECT_TRUE(Contains(resumed_.output, "resumed"));
+  EXPECT_TRUE(Contains(resumed_.output, "epoch   3/3"));
+  EXPECT_FALSE(Contains(resumed_.output, "epoch   1/3")) << "the resumed run redid epoch 1";
+  EXPECT_FALSE(Contains(resumed_.output, "epoch   2/3")) << "the resumed run redid epoch 2";
+  // Piped output: no progress bar.
+  for (const Result* r : {&first_, &resumed_, &straight_run_}) {
+    EXPECT_EQ(r->output.find('\r'), std::string::npos) << r->output;
+    EXPECT_TRUE(Contains(r->output, "examples/sec"));
+  }
+
+  const std::vector<nlohmann::json> resumed = json_lines(ckpt_ + "/m.jsonl");
+  const std::vector<nlohmann::json> straight = json_lines(straight_ + "/m.jsonl");
+  ASSERT_EQ(resumed.size(), 3u) << "the resumed run must append to the metrics file";
+  ASSERT_EQ(straight.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE("epoch " + std::to_string(i + 1));
+    EXPECT_EQ(resumed[i].at("epoch").get<int>(), static_cast<int>(i) + 1);
+    ASSERT_TRUE(resumed[i].at("train_loss").is_number()) << resumed[i].dump();
+    // The numbers as printed in the JSON: equal text means equal doubles.
+    for (const char* key : {"train_loss", "train_acc", "test_loss", "test_acc", "lr"})
+      EXPECT_EQ(resumed[i].at(key).dump(), straight[i].at(key).dump()) << key;
+  }
+}
+
+TEST_F(CheckpointCli, ResumeKeepsTheStoredConfiguration) {
+  ASSERT_NO_FATAL_FAILURE(trained());
+  Result r = run_cli("train --resume '" + last() + "' --epochs 4 --lr 0.01" + common());
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--lr"));
+  EXPECT_TRUE(Contains(r.output, "0.01"));
+  EXPECT_FALSE(Contains(r.output, "epoch   4/4")) << "it must not train";
+  // The same value is not a conflict; nothing is left to do after 3 epochs.
+  r = run_cli("train --resume '" + last() + "' --epochs 3 --lr 0.1" + common());
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "nothing to do"));
+}
+
+TEST_F(CheckpointCli, EvalReportsTheCheckpoint) {
+  ASSERT_NO_FATAL_FAILURE(trained());
+  const Result r =
+      run_cli("eval --checkpoint '" + last() + "' --device cpu --data '" + data_ + "'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "test acc"));
+  EXPECT_TRUE(Contains(r.output, "after epoch 3"));
+  EXPECT_TRUE(Contains(r.output, "64 examples"));
+}
+
+TEST_F(CheckpointCli, EvalOfADamagedCheckpointNamesIt) {
+  const std::string good = tmp_->file("good.safetensors");
+  {
+    Context ctx(Device::CPU);
+    Sequential net = make_model("lenet");
+    net.build({1, 28, 28}, 8, Device::CPU, 0);
+    save_checkpoint(good, {"lenet", 1, "{}"}, net, nullptr, nullptr, ctx);
+  }
+  ASSERT_EQ(run_cli("eval --checkpoint '" + good + "'" + common()).code, 0);
+  const std::string bytes = read_text(good);
+  const std::string cut = tmp_->file("cut.safetensors");
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const std::string junk = tmp_->file("junk.safetensors");
+  std::ofstream(junk, std::ios::binary) << "this is not a checkpoint at all, just some text\n";
+  const std::string gone = tmp_->file("gone.safetensors");
+  for (const std::string& path : {cut, junk, gone}) {
+    const Result r = run_cli("eval --checkpoint '" + path + "'" + common());
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_TRUE(Contains(r.output, path));
+    EXPECT_FALSE(Contains(r.output, "test acc"));
+  }
+}
+
+TEST_F(CheckpointCli, PlotDrawsTheMetrics) {
+  const std::string metrics = tmp_->file("plot.jsonl"), svg = tmp_->file("c.svg");
+  {
+    MetricsWriter w(metrics, false);
+    for (int64_t e = 1; e <= 3; ++e) {
+      EpochMetrics m;
+      m.epoch = e;
+      m.train_loss = 1.0 / static_cast<double>(e);
+      m.train_acc = m.test_acc = 0.3 * static_cast<double>(e);
+      w.write(m);
+    }
+  }
+  Result r = run_cli("plot '" + metrics + "' -o '" + svg + "'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  const std::string text = read_text(svg);
+  EXPECT_TRUE(Contains(text, "<svg"));
+  EXPECT_TRUE(Contains(text, "</svg>"));
+  EXPECT_TRUE(Contains(text, "train loss"));
+  EXPECT_FALSE(std::filesystem::exists(svg + ".tmp"));
+
+  const std::string missing = tmp_->file("none.jsonl");
+  r = run_cli("plot '" + missing + "' -o '" + tmp_->file("none.svg") + "'");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(Contains(r.output, missing));
+  EXPECT_FALSE(std::filesystem::exists(tmp_->file("none.svg")));
+}
+
+}  // namespace
+}  // namespace cutrain

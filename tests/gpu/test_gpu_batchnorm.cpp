@@ -1,0 +1,310 @@
+// Batch normalization on CUDA against the CPU twin: the launchers directly (training forward with
+// its saved and running statistics, inference forward, backward with and without dx, plain and
+// fused ReLU) over shapes that exercise one and several blocks per channel, H*W = 1, odd sizes,
+// planes shorter and longer than a block, and data far from zero; then the layers through the
+// public API at a narrower batch than built, and LeNet-BN training steps. GPU outputs are
+// poisoned with NaN first; guard elements past the end must stay NaN. Skipped without a device.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iomanip>
+#include <limits>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "batchnorm.h"
+#include "cutrain/context.h"
+#include "cutrain/device.h"
+#include "cutrain/models/batchnorm.h"
+#include "cutrain/models/registry.h"
+#include "cutrain/models/softmax_cross_entropy.h"
+#include "cutrain/optim/optimizer.h"
+#include "cutrain/rng.h"
+#include "cutrain/tensor.h"
+
+namespace {
+
+using cutrain::Context;
+using cutrain::Device;
+using cutrain::Rng;
+using cutrain::Shape;
+using cutrain::Tensor;
+namespace kernels = cutrain::kernels;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr int64_t kGuard = 37;
+
+class GpuBatchNorm : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string why = cutrain::cuda_unusable_reason();
+    if (!why.empty()) GTEST_SKIP() << "no usable CUDA device: " << why;
+  }
+};
+
+std::vector<float> Normal(Rng& rng, int64_t n, float offset, float scale) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = offset + scale * rng.normal();
+  return v;
+}
+
+std::vector<float> Uniform(Rng& rng, int64_t n, float lo, float hi) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rng.uniform(lo, hi);
+  return v;
+}
+
+Tensor Upload(const std::vector<float>& v, const Context& ctx) {
+  Tensor t(Shape{static_cast<int64_t>(v.size())}, Device::CUDA);
+  t.copy_from_host(v.data(), t.numel(), ctx.stream());
+  return t;
+}
+
+// n values and kGuard more, all NaN.
+Tensor Poisoned(int64_t n, const Context& ctx) {
+  Tensor t(Shape{n + kGuard}, Device::CUDA);
+  t.fill(kNaN, ctx.stream());
+  return t;
+}
+
+double MaxAbs(const std::vector<float>& v) {
+  double m = 0.0;
+  for (float x : v)
+    if (std::isfinite(x)) m = std::max(m, std::abs(static_cast<double>(x)));
+  return m;
+}
+
+// |gpu[i] - cpu[i]| <= atol + rtol |cpu[i]| for i < cpu.size() (NaN fails); the elements after
+// them (the guard) must still be NaN.
+::testing::AssertionResult Near(const std::string& what, const std::vector<float>& gpu,
+                                const std::vector<float>& cpu, double rtol, double atol) {
+  if (gpu.size() < cpu.size())
+    return ::testing::AssertionFailure() << what << ": " << gpu.size() << " GPU values";
+  size_t bad = 0, worst = 0;
+  double worst_ratio = -1.0;
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    const double c = cpu[i], diff = std::abs(static_cast<double>(gpu[i]) - c);
+    const double tol = atol + rtol * std::abs(c);
+    if (diff <= tol) continue;
+    ++bad;
+    const double ratio = std::isnan(diff) ? 1e300 : diff / std::max(tol, 1e-300);
+    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
+  }
+  for (size_t i = cpu.size(); i < gpu.size(); ++i)
+    if (!std::isnan(gpu[i]))
+      return ::testing::AssertionFailure() << what << ": guard element " << i << " was written";
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << std::setprecision(9) << what << ": " << bad << " of " << cpu.size() << " exceed "
+         << atol << " + " << rtol << " |cpu|; worst at " << worst << ": gpu " << gpu[worst]
+         << " vs cpu " << cpu[worst];
+}
+
+struct KernelCase {
+  int64_t n, c, s;
+  float offset;  // x = offset + 2 N(0, 1)
+};
+
+void CheckKernels(const KernelCase& k, bool relu) {
+  const kernels::BnDims d{k.n, k.c, k.s};
+  const kernels::BnConfig cfg{1e-5, 0.1, relu};
+  const int64_t total = d.numel();
+  Rng rng(static_cast<uint64_t>(total * 7 + k.c) + (relu ? 1 : 0));
+  const std::vector<float> x = Normal(rng, total, k.offset, 2.0f), dy = Normal(rng, total, 0, 1);
+  const std::vector<float> gamma = Uniform(rng, k.c, 0.5f, 1.5f),
+                           beta = Uniform(rng, k.c, -.5f, .5f);
+  const std::vector<float> rm0 = Uniform(rng, k.c, -1, 1), rv0 = Uniform(rng, k.c, 0.5f, 2);
+
+  // CPU reference: training forward, inference with the updated averages, backward.
+  std::vector<float> y(total), yi(total), dx(total), rm = rm0, rv = rv0, smean(k.c), sinv(k.c),
+                                                     dg(k.c), db(k.c);
+  kernels::BnChannels c;
+  c.gamma = gamma.data(), c.beta = beta.data(), c.running_mean = rm.data();
+  c.running_var = rv.data(), c.save_mean = smean.data(), c.save_inv_std = sinv.data();
+  c.dgamma = dg.data(), c.dbeta = db.data();
+  kernels::batchnorm_forward_train_cpu(d, cfg, c, x.data(), y.data());
+  kernels::batchnorm_forward_infer_cpu(d, cfg, c, x.data(), yi.data());
+  kernels::batchnorm_backward_cpu(d, cfg, c, x.data(), y.data(), dy.data(), dx.data());
+
+  Context gpu(Device::CUDA);
+  cudaStream_t st = gpu.stream();
+  Tensor xg = Upload(x, gpu), dyg = Upload(dy, gpu), gg = Upload(gamma, gpu),
+         bg = Upload(beta, gpu);
+  Tensor rmg = Upload(rm0, gpu), rvg = Upload(rv0, gpu);
+  Tensor yg = Poisoned(total, gpu), smg = Poisoned(k.c, gpu), sig = Poisoned(k.c, gpu);
+  Tensor scratch = Poisoned(kernels::batchnorm_scratch_floats(d), gpu);
+  kernels::BnChannels g;
+  g.gamma = gg.data(), g.beta = bg.data(), g.running_mean = rmg.data();
+  g.running_var = rvg.data(), g.save_mean = smg.data(), g.save_inv_std = sig.data();
+  kernels::launch_batchnorm_forward_train(d, cfg, g, xg.data(), yg.data(), scratch.data(), st);
+  // The GPU's mean is of float x - K (K: the channel's first value), rounded to ~1e-7 of the
+  // spread (2); a float mean near 1e4 has ulps of ~1e-3: the saved mean (and so y) may be one
+  // ulp apart. A wrong count or a lost block is off by far more.
+  const double ulp_offset = 1.2e-7 * std::abs(k.offset);
+  EXPECT_TRUE(Near("y", yg.to_vector(st), y, 1e-5, 1e-5 * MaxAbs(y) + 2 * ulp_offset));
+  EXPECT_TRUE(Near("saved mean", smg.to_vector(st), smean, 2.5e-7, 2e-6));
+  EXPECT_TRUE(Near("saved inv_std", sig.to_vector(st), sinv, 1e-5, 0));
+  EXPECT_TRUE(Near("running mean", rmg.to_vector(st), rm, 1e-6, 2e-7));
+  EXPECT_TRUE(Near("running var", rvg.to_vector(st), rv, 1e-5, 0));
+
+  // Inference and backward get the CPU's statistics and y: checked independently of the above.
+  Tensor rm_cpu = Upload(rm, gpu), rv_cpu = Upload(rv, gpu), yig = Poisoned(total, gpu);
+  g.running_mean = rm_cpu.data(), g.running_var = rv_cpu.data();
+  kernels::launch_batchnorm_forward_infer(d, cfg, g, xg.data(), yig.data(), st);
+  EXPECT_TRUE(Near("inference y", yig.to_vector(st), yi, 1e-5, 1e-6 * MaxAbs(yi)));
+
+  Tensor y_cpu = Upload(y, gpu), sm_cpu = Upload(smean, gpu), si_cpu = Upload(sinv, gpu);
+  Tensor dxg = Poisoned(total, gpu), dgg = Poisoned(k.c, gpu), dbg = Poisoned(k.c, gpu);
+  Tensor dg_only = Poisoned(k.c, gpu), db_only = Poisoned(k.c, gpu);
+  g.save_mean = sm_cpu.data(), g.save_inv_std = si_cpu.data();
+  g.dgamma = dgg.data(), g.dbeta = dbg.data();
+  kernels::launch_batchnorm_backward(d, cfg, g, xg.data(), y_cpu.data(), dyg.data(), dxg.data(),
+                                     scratch.data(), st);
+  g.dgamma = dg_only.data(), g.dbeta = db_only.data();  // no dx (a first layer)
+  kernels::launch_batchnorm_backward(d, cfg, g, xg.data(), y_cpu.data(), dyg.data(), nullptr,
+                                     scratch.data(), st);
+  EXPECT_TRUE(Near("dx", dxg.to_vector(st), dx, 1e-5, 1e-5 * MaxAbs(dx)));
+  for (const auto& [name, t, ref] :
+       {std::make_tuple("dgamma", &dgg, &dg), std::make_tuple("dbeta", &dbg, &db),
+        std::make_tuple("dgamma without dx", &dg_only, &dg),
+        std::make_tuple("dbeta without dx", &db_only, &db)})
+    EXPECT_TRUE(Near(name, t->to_vector(st), *ref, 1e-6, 1e-6 * MaxAbs(*ref)));
+}
+
+TEST_F(GpuBatchNorm, KernelsMatchCpu) {
+  const KernelCase cases[] = {
+      {2, 3, 1, 0},         // the fewest values a channel can have when training
+      {7, 5, 1, 0},         // BatchNorm1d, odd
+      {256, 120, 1, 1e4f},  // LeNet-BN's dense BN, far from zero
+      {3, 5, 63, 0},        // planes shorter than a block, stride wraps within a plane
+      {5, 4, 143, 1e4f},    // 13x11
+      {9, 3, 256, 0},       // plane == block: the stride is whole planes
+      {33, 2, 128, 0},      // 4224 values: two blocks, the second shorter than a block
+      {16, 6, 576, 0},      // LeNet-BN's first BN at batch 16: three blocks per channel
+      {64, 8, 3249, 1e4f},  // 64x8x57x57: 51 blocks per channel, far from zero
+      {256, 2, 9216, 0},    // 96x96 at batch 256: capped at 256 blocks of 9216 values
+  };
+  for (const KernelCase& k : cases)
+    for (bool relu : {false, true}) {
+      SCOPED_TRACE("[n, c, s] = [" + std::to_string(k.n) + ", " + std::to_string(k.c) + ", " +
+                   std::to_string(k.s) + "], offset " + std::to_string(k.offset) +
+                   (relu ? ", fused ReLU" : ""));
+      CheckKernels(k, relu);
+    }
+}
+
+// The layer on both devices (same parameters): training forward at a batch narrower than built,
+// backward, the running buffers, then an evaluation-mode forward.
+void CheckLayer(int spatial, int64_t channels, const Shape& built, int64_t n, bool relu) {
+  Context cpu(Device::CPU), gpu(Device::CUDA);
+  cudaStream_t st = gpu.stream();
+  cutrain::BatchNorm lc(spatial, channels, {0.1, 1e-5, relu}),
+      lg(spatial, channels, {0.1, 1e-5, relu});
+  Rng rc(1), rg(1), data(77);
+  lc.build(built, Device::CPU, rc);
+  lg.build(built, Device::CUDA, rg);
+  for (size_t i = 0; i < 2; ++i) {  // random gamma and beta, equal on both
+    const std::vector<float> v = Uniform(data, channels, 0.5f, 1.5f);
+    lc.parameters()[i].value->copy_from_host(v.data(), channels);
+    lg.parameters()[i].value->copy_from_host(v.data(), channels);
+  }
+  Shape in = built;
+  in[0] = n;
+  const int64_t m = cutrain::numel_of(in);
+  Tensor xc = Tensor::from_vector(Normal(data, m, 3.0f, 2.0f), in, Device::CPU);
+  Tensor dyc = Tensor::from_vector(Normal(data, m, 0.0f, 1.0f), in, Device::CPU);
+  Tensor xg = xc.to(Device::CUDA, st), dyg = dyc.to(Device::CUDA, st);
+  Tensor yc(in, Device::CPU), dxc(in, Device::CPU), yg(built, Device::CUDA),
+      dxg(built, Device::CUDA);
+  yg.fill(kNaN, st);
+  dxg.fill(kNaN, st);
+  Tensor ygn = yg.narrow_batch(n), dxgn = dxg.narrow_batch(n);
+  lc.forward(xc, yc, cpu);
+  lc.backward(xc, yc, dyc, &dxc, cpu);
+  lg.forward(xg, ygn, gpu);
+  lg.backward(xg, ygn, dyg, &dxgn, gpu);
+  const std::vector<float> y = yc.to_vector(), dx = dxc.to_vector();
+  EXPECT_TRUE(Near("y", yg.to_vector(st), y, 1e-5, 1e-5 * MaxAbs(y)));
+  EXPECT_TRUE(Near("dx", dxg.to_vector(st), dx, 1e-5, 1e-5 * MaxAbs(dx)));
+  for (size_t i = 0; i < 2; ++i) {
+    const std::vector<float> ref = lc.parameters()[i].grad->to_vector();
+    EXPECT_TRUE(Near(lc.parameters()[i].name + " grad", lg.parameters()[i].grad->to_vector(st), ref,
+                     1e-6, 1e-6 * MaxAbs(ref)));
+    const std::vector<float> buf = lc.buffers()[i].tensor->to_vector();
+    EXPECT_TRUE(Near(lc.buffers()[i].name, lg.buffers()[i].tensor->to_vector(st), buf, 1e-5, 1e-7));
+  }
+  lc.set_training(false);
+  lg.set_training(false);
+  yg.fill(kNaN, st);
+  lc.forward(xc, yc, cpu);
+  lg.forward(xg, ygn, gpu);
+  const std::vector<float> yi = yc.to_vector();
+  EXPECT_TRUE(Near("inference y", yg.to_vector(st), yi, 1e-5, 1e-5 * MaxAbs(yi)));
+}
+
+TEST_F(GpuBatchNorm, LayersMatchCpu) {
+  for (bool relu : {false, true}) {
+    SCOPED_TRACE(relu ? "fused ReLU" : "plain");
+    CheckLayer(0, 37, {16, 37}, 10, relu);
+    CheckLayer(2, 6, {8, 6, 9, 7}, 5, relu);
+    CheckLayer(2, 3, {40, 3, 17, 19}, 33, relu);  // several blocks per channel
+  }
+}
+
+// Three SGD steps of LeNet-BN (lr 1.0, as in the book) from one seed on both devices, then an
+// evaluation-mode forward: BN's statistics flow through every layer of both passes.
+TEST_F(GpuBatchNorm, LenetBnStepsMatchCpu) {
+  const int64_t batch = 16;
+  struct Side {
+    explicit Side(Device dev) : ctx(dev), net(cutrain::make_model("lenet-bn")) {
+      net.build(Shape{1, 28, 28}, batch, dev, 0);
+      loss.build(batch, dev);
+      opt = cutrain::make_optimizer("sgd", net.parameters(), 1.0, ctx);
+      sums = Tensor(Shape{2}, dev);
+    }
+    Context ctx;
+    cutrain::Sequential net;
+    cutrain::SoftmaxCrossEntropy loss;
+    std::unique_ptr<cutrain::Optimizer> opt;
+    Tensor sums;
+  };
+  Side cpu(Device::CPU), gpu(Device::CUDA);
+  for (int step = 0; step < 4; ++step) {
+    SCOPED_TRACE(step < 3 ? "training step " + std::to_string(step + 1) : "evaluation");
+    Rng rng(500 + step);
+    const std::vector<float> images = Uniform(rng, batch * 784, 0, 1);
+    std::vector<float> labels(batch);
+    for (float& l : labels) l = static_cast<float>(rng.below(10));
+    std::vector<std::vector<float>> logits, grads;
+    for (Side* s : {&cpu, &gpu}) {
+      cudaStream_t st = s->ctx.stream();
+      const Device dev = s->ctx.device();
+      Tensor x = Tensor::from_vector(images, {batch, 1, 28, 28}, Device::CPU).to(dev, st);
+      Tensor y = Tensor::from_vector(labels, {batch}, Device::CPU).to(dev, st);
+      s->net.set_training(step < 3);
+      const Tensor& out = s->net.forward(x, s->ctx);
+      s->loss.forward(out, y, step < 3 ? &s->net.output_grad() : nullptr, s->sums.data(), s->ctx);
+      logits.push_back(out.to_vector(st));
+      if (step < 3) {
+        s->net.backward(s->ctx);
+        for (const cutrain::Parameter& p : s->net.parameters())
+          grads.push_back(p.grad->to_vector(st));
+        s->opt->step(s->ctx);
+      }
+      s->ctx.synchronize();  // x and y die here
+    }
+    // Loose: BN divides by batch standard deviations, so float differences are amplified
+    // through the layers; a real defect is off by far more.
+    EXPECT_TRUE(Near("logits", logits[1], logits[0], 1e-3, 1e-3 * MaxAbs(logits[0])));
+    const size_t half = grads.size() / 2;
+    for (size_t i = 0; i < half; ++i)
+      EXPECT_TRUE(Near(cpu.net.parameters()[i].name + " grad", grads[half + i], grads[i], 1e-3,
+                       1e-3 * MaxAbs(grads[i])));
+  }
+}
+
+}  // namespace
