@@ -1,7 +1,8 @@
 // CUDA batch normalization (formulas: batchnorm_math.h; layout and contract: batchnorm.h).
 //
 // Grid (B, C): block b of channel c owns the consecutive values [b*chunk, min(M, (b+1)*chunk))
-// of the channel's M = n*s values; value i lives at x[((i / s) * C + c) * s + i % s].
+// of the channel's M = n*s values; value i lives at x[(i / s) * xs + c * s + i % s] and its
+// y / dy at the same place with ys (xs = ys = C*s when packed; see BnDims).
 // Training forward: each thread runs Welford in float on x - K, K = the channel's first value
 // (shifted data: the float accumulators see deviations, not an offset such as 1e4), then a CUB
 // block reduction merges the threads' moments with Chan's formula in double. With B == 1 that
@@ -52,24 +53,23 @@ __device__ Range block_range(int64_t m, int64_t chunk, int64_t b) {
   return {begin, begin + chunk < m ? begin + chunk : m};
 }
 
-// Calls f(offset) for this thread's values i = begin + threadIdx.x, += blockDim.x, < end of
-// channel c. The stride is split once into q whole planes and rem values, so the loop divides
-// nothing.
+// Calls f(x_offset, y_offset) for this thread's values i = begin + threadIdx.x, += blockDim.x,
+// < end of channel c (x_offset indexes x and dx, y_offset y and dy). The stride is split once
+// into q whole samples and rem values, so the loop divides nothing.
 template <class F>
 __device__ void for_each_value(const BnDims& d, int64_t c, Range r, F&& f) {
   int64_t i = r.begin + threadIdx.x;
   if (i >= r.end) return;
-  const int64_t plane_stride = d.c * d.s;
+  const int64_t xs = d.xs(), ys = d.ys(), channel = c * d.s;
   const int64_t q = blockDim.x / d.s, rem = blockDim.x - q * d.s;
-  int64_t j = i % d.s;
-  int64_t at = (i / d.s * d.c + c) * d.s + j;
+  int64_t sample = i / d.s, j = i - sample * d.s;
   for (; i < r.end; i += blockDim.x) {
-    f(at);
+    f(sample * xs + channel + j, sample * ys + channel + j);
     j += rem;
-    at += q * plane_stride + rem;
-    if (j >= d.s) {  // rem < s: wrapped into the next plane at most once
+    sample += q;
+    if (j >= d.s) {  // rem < s: wrapped into the next sample at most once
       j -= d.s;
-      at += plane_stride - d.s;
+      ++sample;
     }
   }
 }
@@ -79,8 +79,8 @@ __device__ BnMoments block_moments(const BnDims& d, int64_t c, Range r, const fl
                                    typename MomentReduce::TempStorage& tmp) {
   int count = 0;
   float mean = 0.0f, m2 = 0.0f;
-  for_each_value(d, c, r, [&](int64_t at) {
-    const float v = x[at] - shift;
+  for_each_value(d, c, r, [&](int64_t ax, int64_t) {
+    const float v = x[ax] - shift;
     ++count;
     const float delta = v - mean;
     mean += delta / static_cast<float>(count);
@@ -114,8 +114,8 @@ __device__ void normalize_range(const BnDims& d, const BnConfig& cfg, const BnCh
                                 int64_t c, Range r, float mean, float inv_std,
                                 const float* __restrict__ x, float* __restrict__ y) {
   const float gamma = ch.gamma[c], beta = ch.beta[c];
-  for_each_value(d, c, r, [&](int64_t at) {
-    y[at] = bn_forward_element(x[at], mean, inv_std, gamma, beta, cfg.relu);
+  for_each_value(d, c, r, [&](int64_t ax, int64_t ay) {
+    y[ay] = bn_forward_element(x[ax], mean, inv_std, gamma, beta, cfg.relu);
   });
 }
 
@@ -138,9 +138,11 @@ __device__ void dx_range(const BnDims& d, const BnConfig& cfg, const BnChannels&
                          float* __restrict__ dx) {
   const float mean = ch.save_mean[c], inv_std = ch.save_inv_std[c];
   const float scale = coef[0], mean_dy = coef[1], mean_dy_xhat = coef[2];
-  for_each_value(d, c, r, [&](int64_t at) {
-    const float g = bn_masked_dy(dy[at], cfg.relu ? y[at] : 0.0f, cfg.relu);
-    dx[at] = bn_backward_element(g, bn_xhat(x[at], mean, inv_std), scale, mean_dy, mean_dy_xhat);
+  for_each_value(d, c, r, [&](int64_t ax, int64_t ay) {
+    const float g = bn_masked_dy(dy[ay], cfg.relu ? y[ay] : 0.0f, cfg.relu);
+    const float v =
+        bn_backward_element(g, bn_xhat(x[ax], mean, inv_std), scale, mean_dy, mean_dy_xhat);
+    dx[ax] = cfg.accumulate_dx ? dx[ax] + v : v;
   });
 }
 
@@ -212,10 +214,10 @@ __global__ void __launch_bounds__(kThreads)
   const Range r = block_range(m, chunk, blockIdx.x);
   const float mean = ch.save_mean[c], inv_std = ch.save_inv_std[c];
   BnSums local{0.0, 0.0};
-  for_each_value(d, c, r, [&](int64_t at) {
-    const float g = bn_masked_dy(dy[at], cfg.relu ? y[at] : 0.0f, cfg.relu);
+  for_each_value(d, c, r, [&](int64_t ax, int64_t ay) {
+    const float g = bn_masked_dy(dy[ay], cfg.relu ? y[ay] : 0.0f, cfg.relu);
     local.dy += g;
-    local.dy_xhat += static_cast<double>(g) * bn_xhat(x[at], mean, inv_std);
+    local.dy_xhat += static_cast<double>(g) * bn_xhat(x[ax], mean, inv_std);
   });
   const BnSums s = SumReduce(tmp).Reduce(local, AddSums{});
   if (gridDim.x > 1) {

@@ -1,7 +1,8 @@
 // Batch normalization over x viewed as [n, c, s] row-major (s = H*W for NCHW input, 1 for
 // [N, C]); per-channel statistics over the n*s values of each channel (math and formulas in
 // batchnorm_math.h). Every per-channel tensor is [c] floats on the op's device; x, y, dy and dx
-// must not alias. The CUDA launchers are asynchronous on `stream`, never read device memory from
+// must not alias. x and dx may be strided per sample (BnDims::x_stride), y and dy likewise
+// (y_stride). The CUDA launchers are asynchronous on `stream`, never read device memory from
 // the host, and give the same bits on every run (no atomics).
 #pragma once
 
@@ -14,14 +15,22 @@ namespace cutrain::kernels {
 
 struct BnDims {
   int64_t n = 0, c = 0, s = 1;
+  /// Floats from one sample to the next in x and dx (x_stride) and in y and dy (y_stride);
+  /// 0 means packed (c * s). A channel slice [c0, c0 + c) of a packed [n, C', s] buffer is the
+  /// buffer's pointer + c0 * s with stride C' * s (DenseBlock).
+  int64_t x_stride = 0, y_stride = 0;
   CUTRAIN_HD int64_t per_channel() const { return n * s; }  ///< M: values per statistic
   CUTRAIN_HD int64_t numel() const { return n * c * s; }
+  CUTRAIN_HD int64_t xs() const { return x_stride ? x_stride : c * s; }
+  CUTRAIN_HD int64_t ys() const { return y_stride ? y_stride : c * s; }
 };
 
 struct BnConfig {
   double eps = 1e-5;
   double momentum = 0.1;  ///< weight of the batch statistic in the running averages
   bool relu = false;      ///< fused ReLU after the affine transform
+  /// Backward adds to dx (dx += ...) instead of overwriting it.
+  bool accumulate_dx = false;
 };
 
 /// The per-channel tensors of one layer. Which are read or written depends on the op.

@@ -8,9 +8,9 @@
 namespace cutrain::kernels {
 namespace {
 
-// The values of channel c are the n planes x[(i*C + c)*S, +S).
+// The values of channel c are the n planes x[i*stride + c*S, +S) (stride = C*S when packed).
 const float* plane(const float* x, const BnDims& d, int64_t i, int64_t c) {
-  return x + (i * d.c + c) * d.s;
+  return x + i * d.xs() + c * d.s;
 }
 
 BnMoments channel_moments(const BnDims& d, const float* x, int64_t c) {
@@ -38,10 +38,10 @@ void normalize(const BnDims& d, const BnConfig& cfg, const BnChannels& ch, const
   const int64_t planes = d.n * d.c;
 #pragma omp parallel for schedule(static)
   for (int64_t p = 0; p < planes; ++p) {
-    const int64_t c = p % d.c;
+    const int64_t i = p / d.c, c = p % d.c;
     const float m = mean[c], k = inv_std[c], g = ch.gamma[c], b = ch.beta[c];
-    const float* xp = x + p * d.s;
-    float* yp = y + p * d.s;
+    const float* xp = x + i * d.xs() + c * d.s;
+    float* yp = y + i * d.ys() + c * d.s;
     for (int64_t j = 0; j < d.s; ++j) yp[j] = bn_forward_element(xp[j], m, k, g, b, cfg.relu);
   }
 }
@@ -78,11 +78,13 @@ void batchnorm_backward_cpu(const BnDims& d, const BnConfig& cfg, const BnChanne
     const float mean = ch.save_mean[c], inv_std = ch.save_inv_std[c];
     double sum_dy = 0.0, sum_dy_xhat = 0.0;
     for (int64_t i = 0; i < d.n; ++i) {
-      const int64_t at = (i * d.c + c) * d.s;
-      for (int64_t j = at; j < at + d.s; ++j) {
-        const float g = bn_masked_dy(dy[j], cfg.relu ? y[j] : 0.0f, cfg.relu);
+      const float* xp = x + i * d.xs() + c * d.s;
+      const float* yp = y + i * d.ys() + c * d.s;
+      const float* dyp = dy + i * d.ys() + c * d.s;
+      for (int64_t j = 0; j < d.s; ++j) {
+        const float g = bn_masked_dy(dyp[j], cfg.relu ? yp[j] : 0.0f, cfg.relu);
         sum_dy += g;
-        sum_dy_xhat += static_cast<double>(g) * bn_xhat(x[j], mean, inv_std);
+        sum_dy_xhat += static_cast<double>(g) * bn_xhat(xp[j], mean, inv_std);
       }
     }
     ch.dbeta[c] = static_cast<float>(sum_dy);
@@ -94,12 +96,17 @@ void batchnorm_backward_cpu(const BnDims& d, const BnConfig& cfg, const BnChanne
   const int64_t planes = d.n * d.c;
 #pragma omp parallel for schedule(static)
   for (int64_t p = 0; p < planes; ++p) {
-    const int64_t c = p % d.c;
+    const int64_t i = p / d.c, c = p % d.c;
     const float mean = ch.save_mean[c], inv_std = ch.save_inv_std[c];
     const float scale = ch.gamma[c] * inv_std, a = mean_dy[c], b = mean_dy_xhat[c];
-    for (int64_t j = p * d.s; j < (p + 1) * d.s; ++j) {
-      const float g = bn_masked_dy(dy[j], cfg.relu ? y[j] : 0.0f, cfg.relu);
-      dx[j] = bn_backward_element(g, bn_xhat(x[j], mean, inv_std), scale, a, b);
+    const float* xp = x + i * d.xs() + c * d.s;
+    const float* yp = y + i * d.ys() + c * d.s;
+    const float* dyp = dy + i * d.ys() + c * d.s;
+    float* dxp = dx + i * d.xs() + c * d.s;
+    for (int64_t j = 0; j < d.s; ++j) {
+      const float g = bn_masked_dy(dyp[j], cfg.relu ? yp[j] : 0.0f, cfg.relu);
+      const float v = bn_backward_element(g, bn_xhat(xp[j], mean, inv_std), scale, a, b);
+      dxp[j] = cfg.accumulate_dx ? dxp[j] + v : v;
     }
   }
 }

@@ -6,7 +6,7 @@ namespace cutrain::kernels {
 
 void clip_grad_norm_cpu(const TensorChunk* table, int64_t chunks, float max_norm,
                         float* partials, StepState* state) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (chunks > 1)
   for (int64_t c = 0; c < chunks; ++c) {
     double sum = 0.0;
     for (int64_t i = 0; i < table[c].length; ++i)

@@ -1,8 +1,11 @@
 // CPU-only builds (CUTRAIN_CUDA=OFF): the launchers exist so the library links, but no CUDA
 // tensor can be created, so reaching one is a bug; it throws instead of doing nothing.
 #include "activation.h"
+#include "add.h"
 #include "batchnorm.h"
+#include "bilinear_resize.h"
 #include "cutrain/error.h"
+#include "global_avg_pool.h"
 #include "grad_norm.h"
 #include "optimizer_update.h"
 #include "softmax_ce.h"
@@ -43,6 +46,24 @@ void launch_multi_tensor_update(OptimizerRule, const TensorChunk*, int64_t, cons
 }
 void launch_clip_grad_norm(const TensorChunk*, int64_t, float, float*, StepState*, cudaStream_t) {
   no_cuda("launch_clip_grad_norm");
+}
+void launch_add_forward(const float*, const float*, float*, int64_t, bool, cudaStream_t) {
+  no_cuda("launch_add_forward");
+}
+void launch_add_backward(const float*, const float*, float*, int64_t, bool, cudaStream_t) {
+  no_cuda("launch_add_backward");
+}
+void launch_global_avg_pool_forward(const float*, float*, int64_t, int64_t, cudaStream_t) {
+  no_cuda("launch_global_avg_pool_forward");
+}
+void launch_global_avg_pool_backward(const float*, float*, int64_t, int64_t, cudaStream_t) {
+  no_cuda("launch_global_avg_pool_backward");
+}
+void launch_bilinear_resize_forward(const ResizeDims&, const float*, float*, cudaStream_t) {
+  no_cuda("launch_bilinear_resize_forward");
+}
+void launch_bilinear_resize_backward(const ResizeDims&, const float*, float*, cudaStream_t) {
+  no_cuda("launch_bilinear_resize_backward");
 }
 
 }  // namespace cutrain::kernels

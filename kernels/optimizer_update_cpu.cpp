@@ -7,7 +7,7 @@ template <OptimizerRule R>
 void update_chunks(const TensorChunk* table, int64_t chunks, const RuleConstants& k,
                    const StepState& st) {
   const float bc1 = bias_correction(k.beta1, st.step), bc2 = bias_correction(k.beta2, st.step);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (chunks > 1)
   for (int64_t c = 0; c < chunks; ++c) {
     const TensorChunk& chunk = table[c];
     const ElementContext e{k, st.lr * chunk.lr_scale, chunk.weight_decay, bc1, bc2};

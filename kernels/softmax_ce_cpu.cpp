@@ -1,3 +1,4 @@
+#include "cpu_parallel.h"
 #include "softmax_ce.h"
 
 #include "softmax_ce_math.h"
@@ -8,7 +9,7 @@ void softmax_ce_cpu(const float* logits, const float* labels, int64_t n, int cla
                     float grad_scale, float* dlogits, float* row_scratch, float* sums) {
   float* row_loss = row_scratch;
   float* row_hit = row_scratch + n;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * classes >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) {
     const SoftmaxCeRow r =
         softmax_ce_row(logits + i * classes, classes, static_cast<int>(labels[i]), grad_scale,

@@ -1,15 +1,37 @@
 #include "bench_command.h"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "cutrain/bench/layer_timing.h"
 #include "cutrain/bench/optimizer_bench.h"
+#include "cutrain/context.h"
+#include "cutrain/data/fashion_mnist.h"
+#include "cutrain/train/trainer.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/optim/optimizer.h"
 
 namespace cutrain::app {
 
-CLI::App* add_bench_command(CLI::App& app, BenchOptimizerConfig& c) {
+BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTrainConfig& t) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (timings, not tests)");
+  CLI::App* train = bench->add_subcommand(
+      "train", "Training examples/sec: median of --epochs epochs after a warm-up epoch");
+  train->add_option("--model", t.model, "Network")
+      ->check(CLI::IsMember(model_names()))
+      ->capture_default_str();
+  train->add_option("--device", t.device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  train->add_option("--data", t.data_dir, "Fashion-MNIST directory (default: $CUTRAIN_DATA, else " +
+                                              std::string(data::kDefaultFashionMnistDir) + ")");
+  train->add_option("--batch-size", t.batch_size, "Examples per minibatch")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
+  train->add_option("--epochs", t.epochs, "Timed epochs")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000}))
+      ->capture_default_str();
+  train->add_option("--lr", t.lr, "Learning rate (SGD)")->check(CLI::PositiveNumber);
   bench->require_subcommand(1);
   CLI::App* opt = bench->add_subcommand("optimizer", "Time one fused optimizer step");
   opt->add_option("--optimizer", c.optimizer, "Optimizer")
@@ -33,7 +55,32 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptimizerConfig& c) {
       ->capture_default_str();
   opt->add_option("--clip-norm", c.clip_norm, "Also clip by global norm (adds two launches)")
       ->check(CLI::NonNegativeNumber);
-  return opt;
+  return {opt, train};
+}
+
+int run_bench_train(const BenchTrainConfig& c) {
+  const DeviceChoice choice = choose_device(c.device);
+  const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
+  const data::ImageDataset train = data::load_fashion_mnist(dir, data::Split::Train);
+  const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
+  Context ctx(choice.device);
+  Sequential model = make_model(c.model);
+  model.build({train.channels, train.height, train.width}, c.batch_size, choice.device, 0);
+  auto opt = make_optimizer("sgd", model.parameters(), c.lr, ctx);
+  TrainerOptions o;
+  o.batch_size = c.batch_size;
+  Trainer trainer(model, *opt, ctx, train, test, o);
+  trainer.train_epoch(1);  // warm-up: cuDNN plans, allocator, caches
+  std::vector<double> rates;
+  for (int64_t e = 0; e < c.epochs; ++e) rates.push_back(trainer.train_epoch(e + 2).examples_per_sec);
+  std::vector<double> sorted = rates;
+  std::sort(sorted.begin(), sorted.end());
+  std::printf("bench train: %s on %s, batch %lld, sgd; examples/sec per epoch:", c.model.c_str(),
+              device_name(choice.device), static_cast<long long>(c.batch_size));
+  for (double r : rates) std::printf(" %.0f", r);
+  std::printf("\nmedian %.0f examples/sec (%lld timed epochs after 1 warm-up)\n",
+              sorted[sorted.size() / 2], static_cast<long long>(c.epochs));
+  return 0;
 }
 
 int run_bench_optimizer(const BenchOptimizerConfig& c) {
@@ -60,6 +107,42 @@ int run_bench_optimizer(const BenchOptimizerConfig& c) {
       c.optimizer.c_str(), device_name(config.device), static_cast<long long>(r.params),
       static_cast<long long>(r.tensors), r.bytes_per_param, r.median_us, r.min_us, c.iterations,
       r.launches_per_step, r.gbps, r.copy_gbps, r.gbps / r.copy_gbps);
+  return 0;
+}
+
+CLI::App* add_time_command(CLI::App& app, TimeConfig& c) {
+  CLI::App* cmd = app.add_subcommand("time", "Per-layer forward/backward time of a model");
+  cmd->add_option("--model", c.model, "Network")
+      ->check(CLI::IsMember(model_names()))
+      ->capture_default_str();
+  cmd->add_option("--device", c.device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "Examples per batch")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--iterations", c.iterations, "Timed forward+backward passes")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--warmup", c.warmup, "Untimed passes first")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+  return cmd;
+}
+
+int run_time(const TimeConfig& c) {
+  const DeviceChoice choice = choose_device(c.device);
+  Context ctx(choice.device);
+  Sequential model = make_model(c.model);
+  const Shape sample{1, 28, 28};
+  model.build(sample, c.batch_size, choice.device, 0);
+  const NetworkTiming t = time_layers(model, sample, c.warmup, c.iterations, ctx);
+  std::printf("%s on %s, batch %lld, average of %d iterations (ms)\n", c.model.c_str(),
+              device_name(choice.device), static_cast<long long>(c.batch_size), t.iterations);
+  std::printf("%-22s %10s %10s\n", "layer", "forward", "backward");
+  for (const LayerTime& l : t.layers)
+    std::printf("%-22s %10.4f %10.4f\n", l.name.c_str(), l.forward_ms, l.backward_ms);
+  std::printf("%-22s %10.4f %10.4f\n", "total", t.forward_ms, t.backward_ms);
   return 0;
 }
 

@@ -18,7 +18,36 @@ struct BenchOptimizerConfig {
   double clip_norm = 0.0;
 };
 
-CLI::App* add_bench_command(CLI::App& app, BenchOptimizerConfig& config);
+/// `cutrain bench train`: training throughput, median of several epochs after a warm-up one.
+struct BenchTrainConfig {
+  std::string model = "lenet";
+  std::string device = "auto";
+  std::string data_dir;
+  int64_t batch_size = 256;
+  int64_t epochs = 3;  // timed, after one warm-up epoch
+  double lr = 0.3;
+};
+
+struct BenchCommands {
+  CLI::App* optimizer;
+  CLI::App* train;
+};
+
+BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& optimizer,
+                                BenchTrainConfig& train);
 int run_bench_optimizer(const BenchOptimizerConfig& config);
+int run_bench_train(const BenchTrainConfig& config);
+
+/// `cutrain time`: per-layer forward/backward milliseconds (like `caffe time`).
+struct TimeConfig {
+  std::string model = "lenet";
+  std::string device = "auto";
+  int64_t batch_size = 256;
+  int iterations = 50;
+  int warmup = 5;
+};
+
+CLI::App* add_time_command(CLI::App& app, TimeConfig& config);
+int run_time(const TimeConfig& config);
 
 }  // namespace cutrain::app

@@ -9,6 +9,7 @@
 #include "cutrain/train/batch_pipeline.h"
 #include "cutrain/train/checkpoint.h"
 #include "cutrain/train/metrics.h"
+#include "train_config.h"
 
 namespace cutrain::app {
 
@@ -34,10 +35,14 @@ int run_eval(const EvalConfig& c) {
   const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
   const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
   Context ctx(choice.device);
-  Sequential model = make_model(info.model);
-  model.build({test.channels, test.height, test.width}, c.batch_size, choice.device, 0);
+  // A run trained with --resize is evaluated on images resized the same way.
+  const int64_t resize = stored_resize(info.config_json, c.checkpoint);
+  const Shape sample = resize > 0 ? Shape{test.channels, resize, resize}
+                                  : Shape{test.channels, test.height, test.width};
+  Sequential model = make_model(info.model, sample);
+  model.build(sample, c.batch_size, choice.device, 0);
   load_checkpoint(c.checkpoint, model, nullptr, nullptr, ctx);
-  const EvalResult r = evaluate_model(model, test, ctx);
+  const EvalResult r = evaluate_model(model, test, ctx, resize);
   std::printf("checkpoint %s: model %s after epoch %lld\n", c.checkpoint.c_str(),
               info.model.c_str(), static_cast<long long>(info.epoch));
   std::printf("test loss %.4f  test acc %.4f  (%lld examples, %s)\n", r.loss, r.accuracy,

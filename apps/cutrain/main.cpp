@@ -7,6 +7,7 @@
 #include "bench_command.h"
 #include "cutrain/error.h"
 #include "eval_command.h"
+#include "optim_lab_command.h"
 #include "schedule_command.h"
 #include "train_command.h"
 
@@ -36,7 +37,14 @@ int main(int argc, char** argv) {
   PlotConfig plot;
   CLI::App* plot_cmd = add_plot_command(app, plot);
   BenchOptimizerConfig bench_optimizer;
-  CLI::App* bench_optimizer_cmd = add_bench_command(app, bench_optimizer);
+  BenchTrainConfig bench_train;
+  const BenchCommands bench = add_bench_command(app, bench_optimizer, bench_train);
+  CLI::App* bench_optimizer_cmd = bench.optimizer;
+  TimeConfig time;
+  CLI::App* time_cmd = add_time_command(app, time);
+  OptimLabTraceConfig lab_trace;
+  OptimLabRegressionConfig lab_regression;
+  const OptimLabCommands lab_cmds = add_optim_lab_command(app, lab_trace, lab_regression);
 
   try {
     app.parse(argc, argv);
@@ -47,7 +55,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "cutrain: %s\n\n", e.what());
     CLI::App* help_for = &app;
-    for (CLI::App* cmd : {train_cmd, eval_cmd, schedule_cmd, plot_cmd, bench_optimizer_cmd})
+    for (CLI::App* cmd : {train_cmd, eval_cmd, schedule_cmd, plot_cmd, bench_optimizer_cmd,
+                          bench.train, time_cmd, lab_cmds.trace, lab_cmds.regression})
       if (cmd->parsed()) help_for = cmd;
     std::fprintf(stderr, "%s", help_for->help().c_str());
     return 2;
@@ -62,6 +71,10 @@ int main(int argc, char** argv) {
     if (schedule_cmd->parsed()) return run_schedule(schedule);
     if (plot_cmd->parsed()) return run_plot(plot);
     if (bench_optimizer_cmd->parsed()) return run_bench_optimizer(bench_optimizer);
+    if (bench.train->parsed()) return run_bench_train(bench_train);
+    if (time_cmd->parsed()) return run_time(time);
+    if (lab_cmds.trace->parsed()) return run_optim_lab_trace(lab_trace);
+    if (lab_cmds.regression->parsed()) return run_optim_lab_regression(lab_regression);
   } catch (const cutrain::ConfigError& e) {
     std::fprintf(stderr, "cutrain: %s\n", e.what());
     return 2;

@@ -3,12 +3,17 @@
 #include "progress.h"
 #include "schedule_command.h"
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
 #include "cutrain/context.h"
 #include "cutrain/error.h"
+#include "cutrain/memory_stats.h"
 #include "cutrain/data/fashion_mnist.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/optim/optimizer.h"
@@ -26,7 +31,9 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_option("--optimizer", c.optimizer, "Optimizer")
       ->check(CLI::IsMember(optimizer_names()))
       ->capture_default_str();
-  cmd->add_option("--lr", c.lr, "Learning rate (> 0; adadelta: multiplier of its step, default 1)")
+  cmd->add_option("--lr", c.lr,
+                  "Learning rate (> 0; sgd on resnet18 / densenet: default 0.05 / 0.1 as in the "
+                  "book; adadelta: multiplier of its step, default 1)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--momentum", c.optim.momentum, "momentum, nesterov: beta")
@@ -69,6 +76,11 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_option("--train-limit", c.train_limit,
                   "Use only the first N training examples (0 = all)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--resize", c.resize,
+                  "Resize the images bilinearly to NxN on the training device before the model "
+                  "(d2l: 96 for resnet18 and densenet; 0 = off)")
+      ->check(CLI::Range(int64_t{0}, int64_t{4096}))
+      ->capture_default_str();
   cmd->add_option("--scheduler", c.scheduler, scheduler_help());
   cmd->add_option("--schedule-unit", c.schedule_unit,
                   "What the scheduler's t counts: epoch (default) or step (updates)")
@@ -78,6 +90,32 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
 }
 
 namespace {
+
+// SIGINT/SIGTERM ask the run to stop after the current step; a second signal kills it.
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void request_stop(int sig) {
+  g_stop_signal.store(sig);
+  std::signal(sig, SIG_DFL);
+}
+
+// Fault injection for tests and drills: CUTRAIN_FAULT_SIGNAL_AT_STEP="N" or "N:TERM" raises
+// SIGINT (or SIGTERM) in the process after its N-th update, exactly as a user would.
+struct InjectedSignal {
+  int64_t step = 0;
+  int sig = SIGINT;
+};
+
+InjectedSignal injected_signal() {
+  InjectedSignal f;
+  const char* v = std::getenv("CUTRAIN_FAULT_SIGNAL_AT_STEP");
+  if (!v || !*v) return f;
+  char* end = nullptr;
+  f.step = std::strtoll(v, &end, 10);
+  if (end && std::strcmp(end, ":TERM") == 0) f.sig = SIGTERM;
+  else if (end && *end != '\0') f.step = 0;
+  return f;
+}
 
 std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, Sequential& model,
                                            Context& ctx) {
@@ -94,6 +132,15 @@ std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, Sequential& mod
   return make_optimizer(c.optimizer, std::move(groups), options, ctx);
 }
 
+// Bytes held by tensors on the training device (model, activations, gradients, optimizer state,
+// input buffers, cuDNN workspace): allocated once, so the peak is what a batch of this size needs.
+void print_tensor_memory(Device device, bool peak) {
+  const TensorMemory m = tensor_memory(device);
+  std::printf("memory: %.1f MiB of %s tensors %s\n",
+              static_cast<double>(peak ? m.peak_bytes : m.current_bytes) / (1024.0 * 1024.0),
+              device_name(device), peak ? "at the peak of training" : "after building the model");
+}
+
 }  // namespace
 
 int run_train(const TrainConfig& given) {
@@ -103,6 +150,11 @@ int run_train(const TrainConfig& given) {
                                        given.resume_path);
   // Adadelta has no learning rate of its own: without --lr its step is not scaled.
   if (c.resume_path.empty() && c.optimizer == "adadelta" && !c.given.count("lr")) c.lr = 1.0;
+  // SGD without --lr: the book's rates for the deeper networks (shared/reference/models.md).
+  if (c.resume_path.empty() && c.optimizer == "sgd" && !c.given.count("lr")) {
+    if (c.model == "resnet18") c.lr = 0.05;
+    if (c.model == "densenet") c.lr = 0.1;
+  }
   // Everything checkable without data or a device is checked first (usage errors exit 2).
   std::unique_ptr<Scheduler> scheduler;
   if (!c.scheduler.empty()) scheduler = make_scheduler(c.scheduler, c.lr);
@@ -116,10 +168,14 @@ int run_train(const TrainConfig& given) {
               static_cast<long long>(train.count), static_cast<long long>(test.count));
 
   Context ctx(choice.device);
-  Sequential model = make_model(c.model);
-  model.build({train.channels, train.height, train.width}, c.batch_size, choice.device, c.seed);
-  std::printf("model: %s, %lld parameters\n", c.model.c_str(),
-              static_cast<long long>(model.parameter_count()));
+  const Shape sample = c.resize > 0 ? Shape{train.channels, c.resize, c.resize}
+                                    : Shape{train.channels, train.height, train.width};
+  Sequential model = make_model(c.model, sample);
+  model.build(sample, c.batch_size, choice.device, c.seed);
+  std::printf("model: %s, %lld parameters, input %s%s\n", c.model.c_str(),
+              static_cast<long long>(model.parameter_count()), to_string(sample).c_str(),
+              c.resize > 0 ? " (resized on the training device)" : "");
+  print_tensor_memory(choice.device, /*peak=*/false);
   std::unique_ptr<Optimizer> opt = build_optimizer(c, model, ctx);
   std::printf("optimizer: %s lr %g, batch %lld, %lld epochs, seed %llu\n", c.optimizer.c_str(),
               c.lr, static_cast<long long>(c.batch_size), static_cast<long long>(c.epochs),
@@ -128,14 +184,19 @@ int run_train(const TrainConfig& given) {
     std::printf("scheduler: %s per %s\n", scheduler->describe().c_str(),
                 c.schedule_unit.c_str());
 
-  int64_t first_epoch = 1;
+  EpochCursor cursor;
   if (!c.resume_path.empty()) {
     const CheckpointInfo info =
         load_checkpoint(c.resume_path, model, opt.get(), scheduler.get(), ctx);
-    first_epoch = info.epoch + 1;
-    std::printf("resumed: %s after epoch %lld\n", c.resume_path.c_str(),
+    cursor = {info.epoch + 1, info.batches_done, info.loss_sum, info.hits};
+    std::printf("resumed: %s after epoch %lld", c.resume_path.c_str(),
                 static_cast<long long>(info.epoch));
+    if (info.batches_done > 0)
+      std::printf(" and %lld steps of epoch %lld", static_cast<long long>(info.batches_done),
+                  static_cast<long long>(cursor.epoch));
+    std::printf("\n");
   }
+  const int64_t first_epoch = cursor.epoch;
   // A resumed run keeps checkpointing where it came from unless told otherwise.
   std::string checkpoint_dir = c.checkpoint_dir;
   if (checkpoint_dir.empty() && !c.resume_path.empty())
@@ -158,21 +219,52 @@ int run_train(const TrainConfig& given) {
   run.batch_size = c.batch_size;
   run.seed = c.seed;
   run.train_limit = c.train_limit;
+  run.resize = c.resize;
   run.scheduler = scheduler.get();
   run.schedule_unit = c.schedule_unit == "step" ? ScheduleUnit::Step : ScheduleUnit::Epoch;
   if (bar.enabled()) run.on_batch = [&bar](int64_t done, int64_t total) { bar.update(done, total); };
+  const InjectedSignal fault = injected_signal();
+  int64_t updates = 0;
+  run.should_stop = [&fault, &updates] {
+    if (fault.step > 0 && ++updates == fault.step) std::raise(fault.sig);
+    return g_stop_signal.load() != 0;
+  };
   Trainer trainer(model, *opt, ctx, train, test, run);
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
   for (int64_t epoch = first_epoch; epoch <= c.epochs; ++epoch) {
     bar.start();
-    const EpochMetrics m = trainer.train_epoch(epoch);
+    cursor.epoch = epoch;
+    const EpochMetrics m = trainer.continue_epoch(cursor);
+    cursor = {epoch + 1, 0, 0.0, 0.0};
     bar.clear();
-    std::printf("%s\n", format_epoch_line(m, c.epochs, device_name(choice.device)).c_str());
-    std::fflush(stdout);
-    if (metrics) metrics->write(m);
+    CheckpointInfo info{c.model, epoch, run_config_json(c)};
+    if (m.interrupted) {
+      info = {c.model, epoch - 1, run_config_json(c), m.cursor.batches_done, m.cursor.loss_sum,
+              m.cursor.hits};
+    } else {
+      std::printf("%s\n", format_epoch_line(m, c.epochs, device_name(choice.device)).c_str());
+      if (metrics) metrics->write(m);
+    }
     if (!checkpoint_path.empty())
-      save_checkpoint(checkpoint_path, {c.model, epoch, run_config_json(c)}, model, opt.get(),
-                      scheduler.get(), ctx);
+      save_checkpoint(checkpoint_path, info, model, opt.get(), scheduler.get(), ctx);
+    if (const int sig = g_stop_signal.load()) {
+      if (m.interrupted)
+        std::printf("stopped by %s in epoch %lld after step %lld", strsignal(sig),
+                    static_cast<long long>(epoch), static_cast<long long>(m.cursor.batches_done));
+      else
+        std::printf("stopped by %s after epoch %lld", strsignal(sig),
+                    static_cast<long long>(epoch));
+      if (!checkpoint_path.empty())
+        std::printf("; continue with: cutrain train --resume %s --epochs %lld",
+                    checkpoint_path.c_str(), static_cast<long long>(c.epochs));
+      std::printf("\n");
+      std::fflush(stdout);
+      return 128 + sig;
+    }
+    std::fflush(stdout);
   }
+  if (first_epoch <= c.epochs) print_tensor_memory(choice.device, /*peak=*/true);
   if (first_epoch > c.epochs)
     std::printf("nothing to do: the checkpoint has %lld epochs, --epochs asks for %lld\n",
                 static_cast<long long>(first_epoch - 1), static_cast<long long>(c.epochs));

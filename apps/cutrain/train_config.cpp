@@ -23,13 +23,21 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"batch_size", c.batch_size},
           {"seed", c.seed},
           {"train_limit", c.train_limit},
+          {"resize", c.resize},
           {"scheduler", c.scheduler},
           {"schedule_unit", c.schedule_unit}};
 }
 
+// Stored with the run but free to change on resume (train longer).
+constexpr const char* kEpochs = "epochs";
+
 }  // namespace
 
-std::string run_config_json(const TrainConfig& c) { return to_json(c).dump(); }
+std::string run_config_json(const TrainConfig& c) {
+  nlohmann::json j = to_json(c);
+  j[kEpochs] = c.epochs;
+  return j.dump();
+}
 
 TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
                            const std::string& path) {
@@ -39,6 +47,7 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
   } catch (const nlohmann::json::exception& e) {
     throw DataError(path + ": stored configuration is not JSON: " + e.what());
   }
+  if (stored.is_object() && !stored.contains("resize")) stored["resize"] = 0;  // older runs
   const nlohmann::json mine = to_json(c);
   for (auto it = mine.begin(); it != mine.end(); ++it) {
     if (!stored.contains(it.key()))
@@ -53,6 +62,8 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
   }
   TrainConfig r = c;
   try {
+    if (!c.given.count(kEpochs) && stored.contains(kEpochs))
+      r.epochs = stored.at(kEpochs).get<int64_t>();
     r.model = stored.at("model").get<std::string>();
     r.optimizer = stored.at("optimizer").get<std::string>();
     r.lr = stored.at("lr").get<double>();
@@ -68,12 +79,22 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
     r.batch_size = stored.at("batch_size").get<int64_t>();
     r.seed = stored.at("seed").get<uint64_t>();
     r.train_limit = stored.at("train_limit").get<int64_t>();
+    r.resize = stored.at("resize").get<int64_t>();
     r.scheduler = stored.at("scheduler").get<std::string>();
     r.schedule_unit = stored.at("schedule_unit").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     throw DataError(path + ": stored configuration is malformed: " + e.what());
   }
   return r;
+}
+
+int64_t stored_resize(const std::string& stored_json, const std::string& path) {
+  try {
+    const nlohmann::json stored = nlohmann::json::parse(stored_json);
+    return stored.is_object() ? stored.value("resize", int64_t{0}) : 0;
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(path + ": stored configuration is malformed: " + e.what());
+  }
 }
 
 }  // namespace cutrain::app

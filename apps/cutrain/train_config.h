@@ -22,6 +22,8 @@ struct TrainConfig {
   int64_t batch_size = 256;
   uint64_t seed = 0;
   int64_t train_limit = 0;
+  // Bilinear resize of the input to resize x resize on the training device (0 = off).
+  int64_t resize = 0;
   std::string scheduler;  // empty: constant lr
   std::string schedule_unit = "epoch";
   // How this invocation runs it.
@@ -35,11 +37,14 @@ struct TrainConfig {
   std::set<std::string> given;  // long names of the flags given on the command line
 };
 
-/// The run-defining fields as JSON.
+/// The run-defining fields, and the planned epochs, as JSON.
 std::string run_config_json(const TrainConfig& c);
-/// `c` with the run-defining fields of a stored configuration; a flag given on the command
-/// line with a different value is a ConfigError naming the flag and both values.
+/// `c` with the run-defining fields of a stored configuration (and its epochs unless --epochs
+/// is given); a run-defining flag given with a different value is a ConfigError naming the
+/// flag and both values.
 TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
                            const std::string& checkpoint_path);
+/// The --resize of a stored configuration (0 when it has none: runs from before the flag).
+int64_t stored_resize(const std::string& stored_json, const std::string& checkpoint_path);
 
 }  // namespace cutrain::app

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "cutrain/error.h"
+#include "cutrain/memory_stats.h"
 
 #if CUTRAIN_WITH_CUDA
 #include "cuda/check.h"
@@ -66,15 +67,23 @@ cudaMemcpyKind copy_kind(Device dst, Device src) {
 
 Tensor::Tensor(Shape shape, Device device)
     : shape_(std::move(shape)), numel_(numel_of(shape_)), device_(device), owning_(true) {
+  const int64_t n = static_cast<int64_t>(bytes());
   if (device == Device::CPU) {
-    data_ = Storage(host_alloc(bytes()), [](float* p) { std::free(p); });
+    data_ = Storage(host_alloc(bytes()), [n](float* p) {
+      std::free(p);
+      detail::note_tensor_free(Device::CPU, n);
+    });
   } else {
 #if CUTRAIN_WITH_CUDA
-    data_ = Storage(device_alloc(bytes()), [](float* p) { CUTRAIN_CUDA_LOG(cudaFree(p)); });
+    data_ = Storage(device_alloc(bytes()), [n](float* p) {
+      CUTRAIN_CUDA_LOG(cudaFree(p));
+      detail::note_tensor_free(Device::CUDA, n);
+    });
 #else
     throw DeviceError("cannot allocate a CUDA tensor: cutrain was built without CUDA");
 #endif
   }
+  detail::note_tensor_alloc(device, n);
 }
 
 Tensor::Tensor(Tensor&& other) noexcept

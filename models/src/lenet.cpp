@@ -55,12 +55,21 @@ Sequential make_lenet_bn() {
   return net;
 }
 
-std::vector<std::string> model_names() { return {"lenet", "lenet-classic", "lenet-bn"}; }
+std::vector<std::string> model_names() {
+  return {"lenet", "lenet-classic", "lenet-bn", "resnet18", "densenet"};
+}
 
-Sequential make_model(const std::string& name) {
-  if (name == "lenet") return make_lenet(false);
-  if (name == "lenet-classic") return make_lenet(true);
-  if (name == "lenet-bn") return make_lenet_bn();
+Sequential make_model(const std::string& name) { return make_model(name, Shape{1, 28, 28}); }
+
+Sequential make_model(const std::string& name, const Shape& sample_shape) {
+  if (name == "lenet" || name == "lenet-classic" || name == "lenet-bn") {
+    if (sample_shape != Shape{1, 28, 28})
+      throw ConfigError("model " + name + " takes 1x28x28 samples, not " + to_string(sample_shape) +
+                        " (no --resize with the LeNets)");
+    return name == "lenet-bn" ? make_lenet_bn() : make_lenet(name == "lenet-classic");
+  }
+  if (name == "resnet18") return make_resnet18(sample_shape);
+  if (name == "densenet") return make_densenet(sample_shape);
   std::string known;
   for (const std::string& n : model_names()) known += (known.empty() ? "" : ", ") + n;
   throw ConfigError("--model: unknown model '" + name + "' (available: " + known + ")");

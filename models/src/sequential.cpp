@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cutrain/error.h"
+#include "nvtx_range.h"
 
 namespace cutrain {
 
@@ -39,6 +40,11 @@ void Sequential::build(const Shape& sample_shape, int64_t max_batch, Device devi
   }
   act_views_.resize(n + 1);
   grad_views_.resize(n + 1);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string id = std::to_string(i) + "." + layers_[i]->kind();
+    fwd_names_.push_back("fwd/" + id);
+    bwd_names_.push_back("bwd/" + id);
+  }
   built_ = true;
 }
 
@@ -62,7 +68,10 @@ const Tensor& Sequential::forward(const Tensor& x, Context& ctx) {
       act_views_[1].copy_from(act_views_[0], ctx.stream());  // nothing earlier to alias
       continue;
     }
+    const detail::NvtxRange range(fwd_names_[i]);
+    if (hook_) hook_(i, false, false);
     layer.forward(act_views_[i], act_views_[i + 1], ctx);
+    if (hook_) hook_(i, false, true);
   }
   out_view_ = act_views_[n].view(act_views_[n].shape());
   dout_view_ = grad_views_[n].view(grad_views_[n].shape());
@@ -76,7 +85,10 @@ void Sequential::backward(Context& ctx) {
     Layer& layer = *layers_[i];
     Tensor* dx = i > 0 ? &grad_views_[i] : nullptr;
     if (layer.is_reshape()) continue;  // its input gradient aliases its output gradient
+    const detail::NvtxRange range(bwd_names_[i]);
+    if (hook_) hook_(i, true, false);
     layer.backward(act_views_[i], act_views_[i + 1], grad_views_[i + 1], dx, ctx);
+    if (hook_) hook_(i, true, true);
   }
 }
 

@@ -1,44 +1,28 @@
 // Checkpoints through the cutrain executable: --checkpoint-dir, --resume (same numbers as an
 // uninterrupted run, configuration kept), eval of a checkpoint, and plot of a metrics file.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cutrain/models/registry.h"
 #include "cutrain/train/checkpoint.h"
 #include "cutrain/train/metrics.h"
+#include "support/cli.h"
 #include "support/synthetic_data.h"
 #include "support/temp_dir.h"
 
 namespace cutrain {
 namespace {
 
+using test::CliResult;
 using test::Contains;
-
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args) {
-  const std::string cmd = "'" CUTRAIN_CLI_PATH "' " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::file_contents;
+using test::run_cli;
 
 std::vector<nlohmann::json> json_lines(const std::string& path) {
   std::ifstream in(path);
@@ -46,13 +30,6 @@ std::vector<nlohmann::json> json_lines(const std::string& path) {
   std::string line;
   while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
   return out;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // One data set for the suite; the three training runs (2 epochs with checkpoints, resumed to
@@ -93,12 +70,12 @@ class CheckpointCli : public ::testing::Test {
   static std::unique_ptr<test::TempDir> tmp_;
   static std::string data_, ckpt_, straight_;
   static bool trained_;
-  static Result first_, resumed_, straight_run_;
+  static CliResult first_, resumed_, straight_run_;
 };
 std::unique_ptr<test::TempDir> CheckpointCli::tmp_;
 std::string CheckpointCli::data_, CheckpointCli::ckpt_, CheckpointCli::straight_;
 bool CheckpointCli::trained_ = false;
-Result CheckpointCli::first_, CheckpointCli::resumed_, CheckpointCli::straight_run_;
+CliResult CheckpointCli::first_, CheckpointCli::resumed_, CheckpointCli::straight_run_;
 
 TEST_F(CheckpointCli, ResumedRunMatchesTheStraightRun) {
   ASSERT_NO_FATAL_FAILURE(trained());
@@ -110,7 +87,7 @@ TEST_F(CheckpointCli, ResumedRunMatchesTheStraightRun) {
   EXPECT_FALSE(Contains(resumed_.output, "epoch   1/3")) << "the resumed run redid epoch 1";
   EXPECT_FALSE(Contains(resumed_.output, "epoch   2/3")) << "the resumed run redid epoch 2";
   // Piped output: no progress bar.
-  for (const Result* r : {&first_, &resumed_, &straight_run_}) {
+  for (const CliResult* r : {&first_, &resumed_, &straight_run_}) {
     EXPECT_EQ(r->output.find('\r'), std::string::npos) << r->output;
     EXPECT_TRUE(Contains(r->output, "examples/sec"));
   }
@@ -131,7 +108,7 @@ TEST_F(CheckpointCli, ResumedRunMatchesTheStraightRun) {
 
 TEST_F(CheckpointCli, ResumeKeepsTheStoredConfiguration) {
   ASSERT_NO_FATAL_FAILURE(trained());
-  Result r = run_cli("train --resume '" + last() + "' --epochs 4 --lr 0.01" + common());
+  CliResult r = run_cli("train --resume '" + last() + "' --epochs 4 --lr 0.01" + common());
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_TRUE(Contains(r.output, "--lr"));
   EXPECT_TRUE(Contains(r.output, "0.01"));
@@ -144,7 +121,7 @@ TEST_F(CheckpointCli, ResumeKeepsTheStoredConfiguration) {
 
 TEST_F(CheckpointCli, EvalReportsTheCheckpoint) {
   ASSERT_NO_FATAL_FAILURE(trained());
-  const Result r =
+  const CliResult r =
       run_cli("eval --checkpoint '" + last() + "' --device cpu --data '" + data_ + "'");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "test acc"));
@@ -161,14 +138,14 @@ TEST_F(CheckpointCli, EvalOfADamagedCheckpointNamesIt) {
     save_checkpoint(good, {"lenet", 1, "{}"}, net, nullptr, nullptr, ctx);
   }
   ASSERT_EQ(run_cli("eval --checkpoint '" + good + "'" + common()).code, 0);
-  const std::string bytes = read_text(good);
+  const std::string bytes = file_contents(good);
   const std::string cut = tmp_->file("cut.safetensors");
   std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   const std::string junk = tmp_->file("junk.safetensors");
   std::ofstream(junk, std::ios::binary) << "this is not a checkpoint at all, just some text\n";
   const std::string gone = tmp_->file("gone.safetensors");
   for (const std::string& path : {cut, junk, gone}) {
-    const Result r = run_cli("eval --checkpoint '" + path + "'" + common());
+    const CliResult r = run_cli("eval --checkpoint '" + path + "'" + common());
     EXPECT_EQ(r.code, 1) << r.output;
     EXPECT_TRUE(Contains(r.output, path));
     EXPECT_FALSE(Contains(r.output, "test acc"));
@@ -187,9 +164,9 @@ TEST_F(CheckpointCli, PlotDrawsTheMetrics) {
       w.write(m);
     }
   }
-  Result r = run_cli("plot '" + metrics + "' -o '" + svg + "'");
+  CliResult r = run_cli("plot '" + metrics + "' -o '" + svg + "'");
   EXPECT_EQ(r.code, 0) << r.output;
-  const std::string text = read_text(svg);
+  const std::string text = file_contents(svg);
   EXPECT_TRUE(Contains(text, "<svg"));
   EXPECT_TRUE(Contains(text, "</svg>"));
   EXPECT_TRUE(Contains(text, "train loss"));

@@ -1,38 +1,22 @@
 // The cutrain executable as a user meets it: flags, exit codes, messages, metrics files.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cutrain/device.h"
+#include "support/cli.h"
 #include "support/synthetic_data.h"
 #include "support/temp_dir.h"
 
 namespace cutrain {
 namespace {
 
+using test::CliResult;
 using test::Contains;
-
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + " '" CUTRAIN_CLI_PATH "' " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::run_cli;
 
 class Cli : public ::testing::Test {
  protected:
@@ -41,40 +25,38 @@ class Cli : public ::testing::Test {
     test::write_fashion_mnist_dir(dir_->path().string(), test::separable_images(300, 1),
                                   test::separable_images(50, 2));
   }
-  static void TearDownTestSuite() {
-    dir_.reset();
-  }
+  static void TearDownTestSuite() { dir_.reset(); }
   static std::string data() { return dir_->path().string(); }
   static std::unique_ptr<test::TempDir> dir_;
 };
 std::unique_ptr<test::TempDir> Cli::dir_;
 
 TEST_F(Cli, HelpListsTheFlags) {
-  const Result r = run_cli("train --help");
+  const CliResult r = run_cli("train --help");
   EXPECT_EQ(r.code, 0) << r.output;
-  for (const char* flag : {"--model", "--optimizer", "--lr", "--batch-size", "--epochs",
-                           "--device", "--data", "--seed", "--metrics"})
+  for (const char* flag : {"--model", "--optimizer", "--lr", "--batch-size", "--epochs", "--device",
+                           "--data", "--seed", "--metrics"})
     EXPECT_TRUE(Contains(r.output, flag));
 }
 
 TEST_F(Cli, UnknownFlagIsAUsageError) {
-  const Result r = run_cli("train --bogus 3");
+  const CliResult r = run_cli("train --bogus 3");
   EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(Contains(r.output, "--bogus"));
   EXPECT_TRUE(Contains(r.output, "Usage"));
 }
 
 TEST_F(Cli, BadValuesAreUsageErrors) {
-  for (const char* args : {"train --lr -1", "train --lr abc", "train --batch-size 0",
-                           "train --model resnet-9000", "train --device tpu",
-                           "train --epochs 0", "train --optimizer adamx", ""}) {
-    const Result r = run_cli(args);
+  for (const char* args :
+       {"train --lr -1", "train --lr abc", "train --batch-size 0", "train --model resnet-9000",
+        "train --device tpu", "train --epochs 0", "train --optimizer adamx", ""}) {
+    const CliResult r = run_cli(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
   }
 }
 
 TEST_F(Cli, MissingDataSaysHowToInstallIt) {
-  const Result r = run_cli("train --device cpu --data /nonexistent/fmnist");
+  const CliResult r = run_cli("train --device cpu --data /nonexistent/fmnist");
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(Contains(r.output, "/nonexistent/fmnist"));
   EXPECT_TRUE(Contains(r.output, "dataset-fashion-mnist"));
@@ -82,25 +64,26 @@ TEST_F(Cli, MissingDataSaysHowToInstallIt) {
 
 TEST_F(Cli, CudaWithoutADeviceIsAnError) {
   if (cuda_unusable_reason().empty()) GTEST_SKIP() << "a CUDA device is usable here";
-  const Result r = run_cli("train --device cuda --data " + data());
+  const CliResult r = run_cli("train --device cuda --data " + data());
   EXPECT_EQ(r.code, 2);
   EXPECT_TRUE(Contains(r.output, "no usable CUDA device"));
 }
 
 TEST_F(Cli, AutoSaysWhichDeviceAndWhy) {
-  const Result r = run_cli("train --device auto --epochs 1 --batch-size 64 --data " + data());
+  const CliResult r = run_cli("train --device auto --epochs 1 --batch-size 64 --data " + data());
   ASSERT_EQ(r.code, 0) << r.output;
   if (cuda_unusable_reason().empty())
     EXPECT_TRUE(Contains(r.output, "device: cuda"));
   else
-    EXPECT_TRUE(Contains(r.output, "device: cpu (no usable CUDA device: " + cuda_unusable_reason()));
+    EXPECT_TRUE(
+        Contains(r.output, "device: cpu (no usable CUDA device: " + cuda_unusable_reason()));
 }
 
 TEST_F(Cli, TrainsAndWritesJsonLines) {
   const test::TempDir out;
   const std::string metrics = out.file("m.jsonl");
-  const Result r = run_cli("train --device cpu --epochs 2 --batch-size 32 --lr 0.1 --metrics " +
-                           metrics + " --data " + data());
+  const CliResult r = run_cli("train --device cpu --epochs 2 --batch-size 32 --lr 0.1 --metrics " +
+                              metrics + " --data " + data());
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "epoch   1/2"));
   EXPECT_TRUE(Contains(r.output, "examples/sec"));
@@ -110,8 +93,8 @@ TEST_F(Cli, TrainsAndWritesJsonLines) {
   while (std::getline(in, line)) {
     ++lines;
     const nlohmann::json j = nlohmann::json::parse(line);
-    for (const char* key : {"epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec",
-                            "seconds", "lr"})
+    for (const char* key :
+         {"epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec", "seconds", "lr"})
       EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
     EXPECT_EQ(j["epoch"].get<int>(), lines);
     EXPECT_DOUBLE_EQ(j["lr"].get<double>(), 0.1);
@@ -120,15 +103,17 @@ TEST_F(Cli, TrainsAndWritesJsonLines) {
 }
 
 TEST_F(Cli, DataDirectoryFromTheEnvironment) {
-  const Result r =
+  const CliResult r =
       run_cli("train --device cpu --epochs 1 --train-limit 64", "CUTRAIN_DATA='" + data() + "'");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, data()));
 }
 
 TEST_F(Cli, UnwritableMetricsFileIsNamed) {
-  const Result r = run_cli("train --device cpu --epochs 1 --metrics /nonexistent/dir/m.jsonl "
-                           "--data " + data());
+  const CliResult r = run_cli(
+      "train --device cpu --epochs 1 --metrics /nonexistent/dir/m.jsonl "
+      "--data " +
+      data());
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(Contains(r.output, "/nonexistent/dir/m.jsonl"));
 }

@@ -1,9 +1,7 @@
 // 'cutrain schedule' and the scheduler flags of 'cutrain train', as a user runs them.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -12,31 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "support/cli.h"
 #include "support/synthetic_data.h"
 #include "support/temp_dir.h"
 
 namespace cutrain {
 namespace {
 
+using test::CliResult;
 using test::Contains;
+using test::run_cli;
 constexpr double kPi = 3.14159265358979323846;
-
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args) {
-  const std::string cmd = "'" CUTRAIN_CLI_PATH "' " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 // The table printed by 'cutrain schedule': the '#' header and one row of numbers per t.
 struct Table {
@@ -62,7 +46,7 @@ Table parse_table(const std::string& output) {
 }
 
 TEST(ScheduleCli, PrintsWarmUpCosineTable) {
-  const Result r = run_cli(
+  const CliResult r = run_cli(
       "schedule --scheduler 'cosine:max_update=20,final_lr=0.01,warmup=5' --lr 0.3 "
       "--steps 30");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -84,7 +68,7 @@ TEST(ScheduleCli, PrintsWarmUpCosineTable) {
 }
 
 TEST(ScheduleCli, TwoSchedulersPrintTwoColumns) {
-  const Result r = run_cli(
+  const CliResult r = run_cli(
       "schedule --scheduler sqrt --scheduler 'multifactor:milestones=15;30,alpha=0.5' --lr 0.5 "
       "--steps 40");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -102,7 +86,7 @@ TEST(ScheduleCli, TwoSchedulersPrintTwoColumns) {
 TEST(ScheduleCli, PlotWritesAnSvgWithOneLinePerSchedule) {
   const test::TempDir dir;
   const std::string svg_path = dir.file("lr.svg");
-  const Result r = run_cli(
+  const CliResult r = run_cli(
       "schedule --scheduler 'cosine:max_update=20,final_lr=0.01' --scheduler constant --lr 0.3 "
       "--steps 25 --plot '" +
       svg_path + "'");
@@ -124,7 +108,7 @@ TEST(ScheduleCli, PlotWritesAnSvgWithOneLinePerSchedule) {
 }
 
 TEST(ScheduleCli, BadSpecIsAUsageErrorNamingTheKey) {
-  Result r = run_cli("schedule --scheduler 'cosine:max_update=20,bogus_key=1' --steps 3");
+  CliResult r = run_cli("schedule --scheduler 'cosine:max_update=20,bogus_key=1' --steps 3");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_TRUE(Contains(r.output, "bogus_key"));
   r = run_cli("schedule --scheduler 'cosine:max_update=abc'");
@@ -152,20 +136,20 @@ class ScheduleTrainCli : public ::testing::Test {
 std::unique_ptr<test::TempDir> ScheduleTrainCli::dir_;
 
 TEST_F(ScheduleTrainCli, UnknownSchedulerIsAUsageError) {
-  const Result r = run_cli("train --scheduler bogus --device cpu --epochs 1 --data " + data());
+  const CliResult r = run_cli("train --scheduler bogus --device cpu --epochs 1 --data " + data());
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_TRUE(Contains(r.output, "bogus"));
   EXPECT_FALSE(Contains(r.output, "epoch   1/1"));
 }
 
 TEST_F(ScheduleTrainCli, BadScheduleUnitIsAUsageError) {
-  const Result r =
+  const CliResult r =
       run_cli("train --scheduler constant --schedule-unit hour --device cpu --data " + data());
   EXPECT_EQ(r.code, 2) << r.output;
 }
 
 TEST_F(ScheduleTrainCli, HelpMentionsTheSchedulerFlags) {
-  const Result r = run_cli("train --help");
+  const CliResult r = run_cli("train --help");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "--scheduler"));
   EXPECT_TRUE(Contains(r.output, "--schedule-unit"));
@@ -175,7 +159,7 @@ TEST_F(ScheduleTrainCli, HelpMentionsTheSchedulerFlags) {
 TEST_F(ScheduleTrainCli, MetricsRecordTheScheduledRate) {
   const test::TempDir out;
   const std::string metrics = out.file("m.jsonl");
-  const Result r = run_cli(
+  const CliResult r = run_cli(
       "train --device cpu --epochs 3 --batch-size 32 --lr 0.2 "
       "--scheduler 'step:step_size=1,gamma=0.5' --metrics '" +
       metrics + "' --data " + data());
@@ -195,7 +179,7 @@ TEST_F(ScheduleTrainCli, PerStepUnitCountsUpdates) {
   // 96 images at batch 32: 3 updates per epoch; the last of epoch 2 is update 5.
   const test::TempDir out;
   const std::string metrics = out.file("m.jsonl");
-  const Result r = run_cli(
+  const CliResult r = run_cli(
       "train --device cpu --epochs 2 --batch-size 32 --lr 0.4 --schedule-unit step "
       "--scheduler 'step:step_size=1,gamma=0.5' --metrics '" +
       metrics + "' --data " + data());

@@ -10,19 +10,8 @@
 namespace cutrain {
 namespace {
 
+using test::config_error_message;
 using test::Contains;
-
-// Runs `f`, which must throw ConfigError, and returns its message.
-template <class F>
-std::string config_error_message(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a cutrain::ConfigError, but nothing was thrown";
-  return {};
-}
 
 TEST(Device, Names) {
   EXPECT_STREQ(device_name(Device::CPU), "cpu");

@@ -6,12 +6,9 @@
 // poisoned with NaN first; guard elements past the end must stay NaN. Skipped without a device.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <iomanip>
 #include <limits>
-#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -20,11 +17,12 @@
 #include "cutrain/context.h"
 #include "cutrain/device.h"
 #include "cutrain/models/batchnorm.h"
-#include "cutrain/models/registry.h"
 #include "cutrain/models/softmax_cross_entropy.h"
 #include "cutrain/optim/optimizer.h"
 #include "cutrain/rng.h"
 #include "cutrain/tensor.h"
+#include "support/compare.h"
+#include "support/cuda_test.h"
 
 namespace {
 
@@ -38,13 +36,11 @@ namespace kernels = cutrain::kernels;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr int64_t kGuard = 37;
 
-class GpuBatchNorm : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string why = cutrain::cuda_unusable_reason();
-    if (!why.empty()) GTEST_SKIP() << "no usable CUDA device: " << why;
-  }
-};
+using GpuBatchNorm = cutrain::test::CudaTest;
+using cutrain::test::MaxAbs;
+using cutrain::test::TrainingSide;
+using cutrain::test::Uniform;
+using cutrain::test::Upload;
 
 std::vector<float> Normal(Rng& rng, int64_t n, float offset, float scale) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -52,56 +48,13 @@ std::vector<float> Normal(Rng& rng, int64_t n, float offset, float scale) {
   return v;
 }
 
-std::vector<float> Uniform(Rng& rng, int64_t n, float lo, float hi) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = rng.uniform(lo, hi);
-  return v;
-}
-
-Tensor Upload(const std::vector<float>& v, const Context& ctx) {
-  Tensor t(Shape{static_cast<int64_t>(v.size())}, Device::CUDA);
-  t.copy_from_host(v.data(), t.numel(), ctx.stream());
-  return t;
-}
-
 // n values and kGuard more, all NaN.
-Tensor Poisoned(int64_t n, const Context& ctx) {
-  Tensor t(Shape{n + kGuard}, Device::CUDA);
-  t.fill(kNaN, ctx.stream());
-  return t;
-}
+Tensor Poisoned(int64_t n, const Context& ctx) { return cutrain::test::Poisoned(n + kGuard, ctx); }
 
-double MaxAbs(const std::vector<float>& v) {
-  double m = 0.0;
-  for (float x : v)
-    if (std::isfinite(x)) m = std::max(m, std::abs(static_cast<double>(x)));
-  return m;
-}
-
-// |gpu[i] - cpu[i]| <= atol + rtol |cpu[i]| for i < cpu.size() (NaN fails); the elements after
-// them (the guard) must still be NaN.
+// The elements after the CPU values (the guard) must still be NaN.
 ::testing::AssertionResult Near(const std::string& what, const std::vector<float>& gpu,
                                 const std::vector<float>& cpu, double rtol, double atol) {
-  if (gpu.size() < cpu.size())
-    return ::testing::AssertionFailure() << what << ": " << gpu.size() << " GPU values";
-  size_t bad = 0, worst = 0;
-  double worst_ratio = -1.0;
-  for (size_t i = 0; i < cpu.size(); ++i) {
-    const double c = cpu[i], diff = std::abs(static_cast<double>(gpu[i]) - c);
-    const double tol = atol + rtol * std::abs(c);
-    if (diff <= tol) continue;
-    ++bad;
-    const double ratio = std::isnan(diff) ? 1e300 : diff / std::max(tol, 1e-300);
-    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
-  }
-  for (size_t i = cpu.size(); i < gpu.size(); ++i)
-    if (!std::isnan(gpu[i]))
-      return ::testing::AssertionFailure() << what << ": guard element " << i << " was written";
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << std::setprecision(9) << what << ": " << bad << " of " << cpu.size() << " exceed "
-         << atol << " + " << rtol << " |cpu|; worst at " << worst << ": gpu " << gpu[worst]
-         << " vs cpu " << cpu[worst];
+  return cutrain::test::Near(what, gpu, cpu, rtol, atol, cutrain::test::Tail::kPoisoned);
 }
 
 struct KernelCase {
@@ -259,20 +212,7 @@ TEST_F(GpuBatchNorm, LayersMatchCpu) {
 // evaluation-mode forward: BN's statistics flow through every layer of both passes.
 TEST_F(GpuBatchNorm, LenetBnStepsMatchCpu) {
   const int64_t batch = 16;
-  struct Side {
-    explicit Side(Device dev) : ctx(dev), net(cutrain::make_model("lenet-bn")) {
-      net.build(Shape{1, 28, 28}, batch, dev, 0);
-      loss.build(batch, dev);
-      opt = cutrain::make_optimizer("sgd", net.parameters(), 1.0, ctx);
-      sums = Tensor(Shape{2}, dev);
-    }
-    Context ctx;
-    cutrain::Sequential net;
-    cutrain::SoftmaxCrossEntropy loss;
-    std::unique_ptr<cutrain::Optimizer> opt;
-    Tensor sums;
-  };
-  Side cpu(Device::CPU), gpu(Device::CUDA);
+  TrainingSide cpu(Device::CPU, "lenet-bn", batch, 1.0), gpu(Device::CUDA, "lenet-bn", batch, 1.0);
   for (int step = 0; step < 4; ++step) {
     SCOPED_TRACE(step < 3 ? "training step " + std::to_string(step + 1) : "evaluation");
     Rng rng(500 + step);
@@ -280,7 +220,7 @@ TEST_F(GpuBatchNorm, LenetBnStepsMatchCpu) {
     std::vector<float> labels(batch);
     for (float& l : labels) l = static_cast<float>(rng.below(10));
     std::vector<std::vector<float>> logits, grads;
-    for (Side* s : {&cpu, &gpu}) {
+    for (TrainingSide* s : {&cpu, &gpu}) {
       cudaStream_t st = s->ctx.stream();
       const Device dev = s->ctx.device();
       Tensor x = Tensor::from_vector(images, {batch, 1, 28, 28}, Device::CPU).to(dev, st);

@@ -4,11 +4,8 @@
 // the run batch) must stay poisoned. Skipped when no usable CUDA device is present.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <functional>
-#include <iomanip>
 #include <limits>
 #include <memory>
 #include <string>
@@ -27,6 +24,8 @@
 #include "multi_tensor.h"
 #include "optimizer_update.h"
 #include "softmax_ce.h"
+#include "support/compare.h"
+#include "support/cuda_test.h"
 
 namespace {
 
@@ -42,73 +41,18 @@ namespace kernels = cutrain::kernels;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr int64_t kGuard = 37;  // poisoned elements after a kernel's output that must stay NaN
 
-class GpuOps : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string why = cutrain::cuda_unusable_reason();
-    if (!why.empty()) GTEST_SKIP() << "no usable CUDA device: " << why;
-  }
-};
+using GpuOps = cutrain::test::CudaTest;
 using GpuLayers = GpuOps;
+using cutrain::test::MaxAbs;
+using cutrain::test::Poisoned;
+using cutrain::test::StillPoisoned;
+using cutrain::test::Uniform;
+using cutrain::test::Upload;
 
-std::vector<float> Uniform(Rng& rng, int64_t n, float lo, float hi) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = rng.uniform(lo, hi);
-  return v;
-}
-
-// A device copy of `v`, queued on ctx's stream.
-Tensor Upload(const std::vector<float>& v, const Context& ctx) {
-  Tensor t(Shape{static_cast<int64_t>(v.size())}, Device::CUDA);
-  t.copy_from_host(v.data(), t.numel(), ctx.stream());
-  return t;
-}
-
-Tensor Poisoned(int64_t n, const Context& ctx) {
-  Tensor t(Shape{n}, Device::CUDA);
-  t.fill(kNaN, ctx.stream());
-  return t;
-}
-
-double MaxAbs(const std::vector<float>& v) {
-  double m = 0.0;
-  for (float x : v)
-    if (std::isfinite(x)) m = std::max(m, std::abs(static_cast<double>(x)));
-  return m;
-}
-
-// |gpu[i] - cpu[i]| <= atol + rtol * |cpu[i]| for the first cpu.size() elements (NaN fails).
+// The GPU outputs may run on into the guard, which StillPoisoned checks on its own.
 ::testing::AssertionResult Near(const std::string& what, const std::vector<float>& gpu,
                                 const std::vector<float>& cpu, double rtol, double atol) {
-  if (gpu.size() < cpu.size())
-    return ::testing::AssertionFailure()
-           << what << ": " << gpu.size() << " GPU values for " << cpu.size() << " CPU values";
-  size_t bad = 0, worst = 0;
-  double worst_ratio = -1.0;
-  for (size_t i = 0; i < cpu.size(); ++i) {
-    const double c = cpu[i], diff = std::abs(static_cast<double>(gpu[i]) - c);
-    const double tol = atol + rtol * std::abs(c);
-    if (diff <= tol) continue;
-    ++bad;
-    const double ratio =
-        std::isnan(diff) ? std::numeric_limits<double>::infinity() : diff / std::max(tol, 1e-300);
-    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
-  }
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << std::setprecision(9) << what << ": " << bad << " of "
-                                       << cpu.size() << " elements exceed |gpu - cpu| <= " << atol
-                                       << " + " << rtol << " * |cpu|; worst at index " << worst
-                                       << ": gpu " << gpu[worst] << " vs cpu " << cpu[worst];
-}
-
-// Elements [from, end) were poisoned before the GPU call and must not have been written.
-::testing::AssertionResult StillPoisoned(const std::string& what, const std::vector<float>& gpu,
-                                         size_t from) {
-  for (size_t i = from; i < gpu.size(); ++i)
-    if (!std::isnan(gpu[i]))
-      return ::testing::AssertionFailure() << what << ": element " << i << " past the " << from
-                                           << " outputs was written (" << gpu[i] << ")";
-  return ::testing::AssertionSuccess();
+  return cutrain::test::Near(what, gpu, cpu, rtol, atol, cutrain::test::Tail::kIgnored);
 }
 
 void CheckActivation(kernels::Activation a, double rtol, double atol) {
@@ -211,7 +155,8 @@ TEST_F(GpuOps, SgdUpdateMatchesCpuOverChunkTable) {
   const auto chunks = static_cast<int64_t>(gpu_table.size());
 
   // The table of device pointers goes to device memory as raw words, as
-  // core/src/optim/fused_optimizer.cpp does; the learning rate is read from device memory at each launch.
+  // core/src/optim/fused_optimizer.cpp does; the learning rate is read from device memory at each
+  // launch.
   const auto words =
       static_cast<int64_t>(gpu_table.size() * sizeof(kernels::TensorChunk) / sizeof(float));
   const auto state_words = static_cast<int64_t>(sizeof(kernels::StepState) / sizeof(float));

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <iomanip>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -23,6 +22,8 @@
 #include "grad_norm.h"
 #include "multi_tensor.h"
 #include "optimizer_update.h"
+#include "support/compare.h"
+#include "support/cuda_test.h"
 
 namespace {
 
@@ -39,50 +40,10 @@ constexpr int64_t kGuard = 37;  // NaN elements before and after every device te
 constexpr int64_t kC = kernels::kChunkElements;
 constexpr int kSteps = 10;
 
-class GpuOptimizers : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string why = cutrain::cuda_unusable_reason();
-    if (!why.empty()) GTEST_SKIP() << "no usable CUDA device: " << why;
-  }
-};
-
-std::vector<float> Uniform(Rng& rng, int64_t n, float lo, float hi) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = rng.uniform(lo, hi);
-  return v;
-}
-
-double MaxAbs(const std::vector<float>& v) {
-  double m = 0.0;
-  for (float x : v)
-    if (std::isfinite(x)) m = std::max(m, std::abs(static_cast<double>(x)));
-  return m;
-}
-
-// |gpu[i] - cpu[i]| <= atol + rtol * |cpu[i]| for every element (NaN fails).
-::testing::AssertionResult Near(const std::string& what, const std::vector<float>& gpu,
-                                const std::vector<float>& cpu, double rtol, double atol) {
-  if (gpu.size() != cpu.size())
-    return ::testing::AssertionFailure()
-           << what << ": " << gpu.size() << " GPU values vs " << cpu.size() << " CPU values";
-  size_t bad = 0, worst = 0;
-  double worst_ratio = -1.0;
-  for (size_t i = 0; i < cpu.size(); ++i) {
-    const double c = cpu[i], diff = std::abs(static_cast<double>(gpu[i]) - c);
-    const double tol = atol + rtol * std::abs(c);
-    if (diff <= tol) continue;
-    ++bad;
-    const double ratio =
-        std::isnan(diff) ? std::numeric_limits<double>::infinity() : diff / std::max(tol, 1e-300);
-    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
-  }
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << std::setprecision(9) << what << ": " << bad << " of "
-                                       << cpu.size() << " elements exceed |gpu - cpu| <= " << atol
-                                       << " + " << rtol << " * |cpu|; worst at index " << worst
-                                       << ": gpu " << gpu[worst] << " vs cpu " << cpu[worst];
-}
+using GpuOptimizers = cutrain::test::CudaTest;
+using cutrain::test::MaxAbs;
+using cutrain::test::Near;
+using cutrain::test::Uniform;
 
 // n values at `offset` (misaligned when odd) inside a NaN-poisoned device buffer.
 struct Guarded {

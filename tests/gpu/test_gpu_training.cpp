@@ -5,24 +5,22 @@
 // math (no TF32) and cuBLAS in full float32, so rtol 1e-4 holds. Skipped without a usable device.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <iomanip>
 #include <limits>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "cutrain/context.h"
 #include "cutrain/device.h"
-#include "cutrain/models/registry.h"
 #include "cutrain/models/sequential.h"
 #include "cutrain/models/softmax_cross_entropy.h"
 #include "cutrain/optim/optimizer.h"
 #include "cutrain/parameter.h"
 #include "cutrain/rng.h"
 #include "cutrain/tensor.h"
+#include "support/compare.h"
+#include "support/cuda_test.h"
 
 namespace {
 
@@ -40,59 +38,10 @@ constexpr double kRtol = 1e-4;
 constexpr double kAtol = 1e-5;      // logits, loss sum, parameters: absolute
 constexpr double kGradAtol = 1e-4;  // gradients: relative to each tensor's largest |value|
 
-class GpuTraining : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string why = cutrain::cuda_unusable_reason();
-    if (!why.empty()) GTEST_SKIP() << "no usable CUDA device: " << why;
-  }
-};
-
-double MaxAbs(const std::vector<float>& v) {
-  double m = 0.0;
-  for (float x : v)
-    if (std::isfinite(x)) m = std::max(m, std::abs(static_cast<double>(x)));
-  return m;
-}
-
-// |gpu[i] - cpu[i]| <= atol + rtol * |cpu[i]| for every element (NaN fails).
-::testing::AssertionResult Near(const std::string& what, const std::vector<float>& gpu,
-                                const std::vector<float>& cpu, double rtol, double atol) {
-  if (gpu.size() != cpu.size())
-    return ::testing::AssertionFailure()
-           << what << ": " << gpu.size() << " GPU values vs " << cpu.size() << " CPU values";
-  size_t bad = 0, worst = 0;
-  double worst_ratio = -1.0;
-  for (size_t i = 0; i < cpu.size(); ++i) {
-    const double c = cpu[i], diff = std::abs(static_cast<double>(gpu[i]) - c);
-    const double tol = atol + rtol * std::abs(c);
-    if (diff <= tol) continue;
-    ++bad;
-    const double ratio =
-        std::isnan(diff) ? std::numeric_limits<double>::infinity() : diff / std::max(tol, 1e-300);
-    if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
-  }
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << std::setprecision(9) << what << ": " << bad << " of "
-                                       << cpu.size() << " elements exceed |gpu - cpu| <= " << atol
-                                       << " + " << rtol << " * |cpu|; worst at index " << worst
-                                       << ": gpu " << gpu[worst] << " vs cpu " << cpu[worst];
-}
-
-// One device's side of the comparison: context, model, loss, optimizer and the loss sums.
-struct Side {
-  Side(Device device, const std::string& model) : ctx(device), net(cutrain::make_model(model)) {
-    net.build(Shape{1, 28, 28}, kMaxBatch, device, /*seed=*/0);
-    loss.build(kMaxBatch, device);
-    opt = cutrain::make_optimizer("sgd", net.parameters(), kLr, ctx);
-    sums = Tensor(Shape{2}, device);
-  }
-  Context ctx;
-  cutrain::Sequential net;
-  cutrain::SoftmaxCrossEntropy loss;
-  std::unique_ptr<cutrain::Optimizer> opt;
-  Tensor sums;
-};
+using GpuTraining = cutrain::test::CudaTest;
+using cutrain::test::MaxAbs;
+using cutrain::test::Near;
+using cutrain::test::TrainingSide;
 
 struct StepResult {
   std::vector<float> logits, sums;
@@ -102,7 +51,7 @@ struct StepResult {
 
 // One training step on x [n, 1, 28, 28] and labels [n] (host tensors). Gradients and sums are
 // poisoned first, so anything the step fails to write shows up as NaN.
-StepResult Step(Side& s, const Tensor& x_host, const Tensor& labels_host) {
+StepResult Step(TrainingSide& s, const Tensor& x_host, const Tensor& labels_host) {
   const Device device = s.ctx.device();
   cudaStream_t stream = s.ctx.stream();
   Tensor x = x_host.to(device, stream), labels = labels_host.to(device, stream);
@@ -129,7 +78,7 @@ StepResult Step(Side& s, const Tensor& x_host, const Tensor& labels_host) {
 // Runs one step per entry of `batches` (each <= kMaxBatch, fresh random data) on equal CPU and
 // CUDA models, comparing everything after each step.
 void RunSteps(const std::string& model, const std::vector<int64_t>& batches) {
-  Side cpu(Device::CPU, model), gpu(Device::CUDA, model);
+  TrainingSide cpu(Device::CPU, model, kMaxBatch, kLr), gpu(Device::CUDA, model, kMaxBatch, kLr);
   const std::vector<Parameter> pc = cpu.net.parameters(), pg = gpu.net.parameters();
   ASSERT_EQ(pc.size(), pg.size());
   ASSERT_FALSE(pc.empty());

@@ -17,21 +17,11 @@
 namespace cutrain {
 namespace {
 
+using test::config_error_message;
 using test::Contains;
 
 const std::vector<std::string> kRules = {"sgd",      "momentum", "nesterov", "adagrad", "rmsprop",
                                          "adadelta", "adam",     "adamw",    "yogi"};
-
-template <class F>
-std::string config_error(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a cutrain::ConfigError, but nothing was thrown";
-  return {};
-}
 
 // |got - want| <= rtol * |want| element by element.
 ::testing::AssertionResult AllNear(const std::vector<float>& got, const std::vector<float>& want,
@@ -218,7 +208,8 @@ TEST(OptimValidation, EveryBadValueNamesItsFlag) {
     SCOPED_TRACE(std::string(c.rule) + " " + c.flag);
     OptimizerOptions o;
     c.set(o);
-    const std::string msg = config_error([&] { make_optimizer(c.rule, m.groups(), o, ctx); });
+    const std::string msg =
+        config_error_message([&] { make_optimizer(c.rule, m.groups(), o, ctx); });
     EXPECT_TRUE(Contains(msg, c.flag)) << msg;
   }
   // Boundaries that are valid: zero learning rate, momentum, betas, decay, clip.
@@ -229,7 +220,7 @@ TEST(OptimValidation, EveryBadValueNamesItsFlag) {
   for (const std::string& rule : kRules)
     EXPECT_NO_THROW(make_optimizer(rule, m.groups(), edge, ctx));
   auto opt = make_optimizer("adam", m.groups(), OptimizerOptions{}, ctx);
-  EXPECT_TRUE(Contains(config_error([&] { opt->set_lr(std::nan("")); }), "--lr"));
+  EXPECT_TRUE(Contains(config_error_message([&] { opt->set_lr(std::nan("")); }), "--lr"));
 }
 
 TEST(OptimValidation, NamesInBookOrderAndUnknownNameListsThem) {
@@ -237,7 +228,7 @@ TEST(OptimValidation, NamesInBookOrderAndUnknownNameListsThem) {
   Context ctx(Device::CPU);
   Model m;
   const std::string msg =
-      config_error([&] { make_optimizer("lamb", m.groups(), OptimizerOptions{}, ctx); });
+      config_error_message([&] { make_optimizer("lamb", m.groups(), OptimizerOptions{}, ctx); });
   EXPECT_TRUE(Contains(msg, "lamb")) << msg;
   for (const std::string& rule : kRules) EXPECT_TRUE(Contains(msg, rule)) << msg;
 }

@@ -21,6 +21,7 @@ namespace {
 
 using kernels::TensorChunk;
 using kernels::TensorSlot;
+using test::config_error_message;
 using test::Contains;
 
 const std::vector<int64_t> kSizes = {1, 3, 5, 4097, 70000};
@@ -60,18 +61,6 @@ struct Packed {
 float expected_sgd(float x, float g, float lr) {
   volatile float step = lr * g;
   return x - step;
-}
-
-// Runs `f`, which must throw ConfigError, and returns its message.
-template <class F>
-std::string config_error(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a cutrain::ConfigError, but nothing was thrown";
-  return {};
 }
 
 void check_table(const std::vector<TensorSlot>& slots, const std::vector<TensorChunk>& table,
@@ -220,7 +209,8 @@ TEST(SgdOptimizer, NamesAndUnknownOptimizer) {
   EXPECT_NE(std::find(names.begin(), names.end(), "sgd"), names.end());
   Context ctx(Device::CPU);
   Model m;
-  const std::string msg = config_error([&] { make_optimizer("adamw9", m.params(), 0.1, ctx); });
+  const std::string msg =
+      config_error_message([&] { make_optimizer("adamw9", m.params(), 0.1, ctx); });
   EXPECT_TRUE(Contains(msg, "sgd"));
   EXPECT_TRUE(Contains(msg, "adamw9"));
 }
@@ -229,11 +219,12 @@ TEST(SgdOptimizer, InvalidLearningRateNamesFlag) {
   Context ctx(Device::CPU);
   Model m;
   for (double bad : {-0.1, std::nan(""), HUGE_VAL}) {
-    const std::string msg = config_error([&] { make_optimizer("sgd", m.params(), bad, ctx); });
+    const std::string msg =
+        config_error_message([&] { make_optimizer("sgd", m.params(), bad, ctx); });
     EXPECT_TRUE(Contains(msg, "--lr")) << "lr " << bad;
   }
   auto opt = make_optimizer("sgd", m.params(), 0.2, ctx);
-  EXPECT_TRUE(Contains(config_error([&] { opt->set_lr(-1.0); }), "--lr"));
+  EXPECT_TRUE(Contains(config_error_message([&] { opt->set_lr(-1.0); }), "--lr"));
   EXPECT_DOUBLE_EQ(opt->lr(), 0.2);  // unchanged by the rejected value
   // lr = 0 is valid and leaves the values as they were.
   m.gw.fill(3.0f);
@@ -250,7 +241,8 @@ TEST(SgdOptimizer, MismatchedOrMissingGradientThrows) {
   Tensor short_grad = Tensor::zeros({11}, Device::CPU);
   std::vector<Parameter> params = m.params();
   params[0].grad = &short_grad;
-  EXPECT_TRUE(Contains(config_error([&] { make_optimizer("sgd", params, 0.1, ctx); }), "0.weight"));
+  EXPECT_TRUE(
+      Contains(config_error_message([&] { make_optimizer("sgd", params, 0.1, ctx); }), "0.weight"));
   params = m.params();
   params[1].grad = nullptr;
   EXPECT_THROW(make_optimizer("sgd", params, 0.1, ctx), ConfigError);

@@ -17,6 +17,7 @@ namespace cutrain {
 namespace {
 
 using test::Contains;
+using test::file_contents;
 namespace fs = std::filesystem;
 
 size_t count_of(const std::string& text, const std::string& part) {
@@ -38,13 +39,6 @@ std::vector<std::vector<std::string>> polyline_points(const std::string& svg) {
     out.push_back(pairs);
   }
   return out;
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::vector<std::string> entries(const fs::path& dir) {
@@ -153,7 +147,7 @@ TEST(SvgPlot, WriteSvgPlotWritesTheDocumentAndNoTempFile) {
   const std::string path = dir.file("lr.svg");
   const std::vector<PlotSeries> series = {line("a", 5, 1)};
   write_svg_plot(path, series, {"title", "t", "lr"});
-  EXPECT_EQ(read(path), render_svg_plot(series, {"title", "t", "lr"}));
+  EXPECT_EQ(file_contents(path), render_svg_plot(series, {"title", "t", "lr"}));
   EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"lr.svg"});
 }
 
@@ -172,19 +166,19 @@ TEST(SvgPlot, WriteFileAtomicallyReplacesAnExistingFile) {
   const test::TempDir dir;
   const std::string path = dir.file("out.txt");
   write_file_atomically(path, "old contents, longer than the new ones\n");
-  EXPECT_EQ(read(path), "old contents, longer than the new ones\n");
+  EXPECT_EQ(file_contents(path), "old contents, longer than the new ones\n");
   // A reader that opened the old file keeps seeing it whole: the new file replaced it by a
   // rename instead of being truncated and rewritten in place.
   std::ifstream reader(path, std::ios::binary);
   ASSERT_TRUE(reader.good());
   write_file_atomically(path, "new\n");
-  EXPECT_EQ(read(path), "new\n");
+  EXPECT_EQ(file_contents(path), "new\n");
   std::ostringstream seen;
   seen << reader.rdbuf();
   EXPECT_EQ(seen.str(), "old contents, longer than the new ones\n");
   EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"out.txt"});
   write_file_atomically(path, "");
-  EXPECT_EQ(read(path), "");
+  EXPECT_EQ(file_contents(path), "");
   EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"out.txt"});
 }
 

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "cutrain/error.h"
@@ -57,6 +59,14 @@ inline void write_file(const std::string& path, const std::vector<uint8_t>& byte
   if (!out) throw std::runtime_error("write_file: cannot write " + path);
 }
 
+/// @brief The contents of `path`, byte for byte ("" when it cannot be read).
+inline std::string file_contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 /// @brief Writes `bytes` gzip-compressed to `path`.
 inline void write_gzip_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   gzFile gz = gzopen(path.c_str(), "wb");
@@ -93,17 +103,29 @@ inline ::testing::AssertionResult StartsWith(const std::string& text, const std:
          << "\"" << text << "\" does not start with \"" << prefix << "\"";
 }
 
-/// @brief Runs `f`, which must throw cutrain::DataError, and returns its message (records a
-/// test failure and returns "" if it returns normally).
-template <class F>
-std::string data_error_message(F&& f) {
+/// @brief Runs `f`, which must throw an `E` (called `name` in the failure), and returns its
+/// message (records a test failure and returns "" if it returns normally).
+template <class E, class F>
+std::string thrown_message(F&& f, const char* name) {
   try {
     f();
-  } catch (const ::cutrain::DataError& e) {
+  } catch (const E& e) {
     return e.what();
   }
-  ADD_FAILURE() << "expected a cutrain::DataError, but nothing was thrown";
+  ADD_FAILURE() << "expected a " << name << ", but nothing was thrown";
   return {};
+}
+
+/// @brief Runs `f`, which must throw cutrain::DataError, and returns its message.
+template <class F>
+std::string data_error_message(F&& f) {
+  return thrown_message<::cutrain::DataError>(std::forward<F>(f), "cutrain::DataError");
+}
+
+/// @brief Runs `f`, which must throw cutrain::ConfigError, and returns its message.
+template <class F>
+std::string config_error_message(F&& f) {
+  return thrown_message<::cutrain::ConfigError>(std::forward<F>(f), "cutrain::ConfigError");
 }
 
 }  // namespace cutrain::test

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cutrain/error.h"
 #include "cutrain/io/safetensors.h"
@@ -24,18 +23,12 @@ namespace {
 
 using test::Contains;
 using test::data_error_message;
+using test::file_contents;
 
 std::vector<std::vector<float>> weights(Sequential& net) {
   std::vector<std::vector<float>> out;
   for (const NamedTensor& t : net.state_tensors()) out.push_back(t.tensor->to_vector());
   return out;
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -194,7 +187,7 @@ TEST_F(Checkpoint, ModelWithOtherTensorsIsRejected) {
 TEST_F(Checkpoint, TruncatedFileIsRejected) {
   Job a("adam", 3, 1);
   a.save(path_);
-  const std::string bytes = read_bytes(path_);
+  const std::string bytes = file_contents(path_);
   const std::string cut = dir_.file("cut.safetensors");
   write_bytes(cut, bytes.substr(0, bytes.size() / 2));
   Job b("adam", 8, 1);

@@ -32,6 +32,12 @@ class ConfigError : public Error {
   using Error::Error;
 };
 
+/// @brief Training cannot go on (e.g. a non-finite loss); what() names the epoch and step.
+class TrainingError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// @brief Formats "what (at file:line)"; used by the CUTRAIN_* check macros.
 std::string located(const std::string& what, const char* file, int line);
 

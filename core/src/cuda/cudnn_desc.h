@@ -48,4 +48,16 @@ inline TensorDesc make_nchw_desc(int64_t n, int64_t c, int64_t h, int64_t w) {
   return d;
 }
 
+/// NCHW with samples `n_stride` floats apart (a channel slice of a larger buffer); each sample
+/// is dense: strides (n_stride, h*w, w, 1).
+inline TensorDesc make_nchw_desc_strided(int64_t n, int64_t c, int64_t h, int64_t w,
+                                         int64_t n_stride) {
+  TensorDesc d;
+  CUTRAIN_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(
+      d.get(), CUDNN_DATA_FLOAT, static_cast<int>(n), static_cast<int>(c), static_cast<int>(h),
+      static_cast<int>(w), static_cast<int>(n_stride), static_cast<int>(h * w), static_cast<int>(w),
+      1));
+  return d;
+}
+
 }  // namespace cutrain::detail

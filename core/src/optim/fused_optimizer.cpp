@@ -6,6 +6,7 @@
 
 #include "cutrain/error.h"
 #include "grad_norm.h"
+#include "nvtx_range.h"
 #include "optimizer_update.h"
 
 namespace cutrain {
@@ -86,6 +87,7 @@ void FusedOptimizer::set_lr(double lr) {
 }
 
 void FusedOptimizer::step(Context& ctx) {
+  const detail::NvtxRange range("optimizer/step");
   const auto chunks = static_cast<int64_t>(table_.size());
   host_state_.lr = static_cast<float>(lr_);
   host_state_.grad_scale = 1.0f;

@@ -1,5 +1,7 @@
 #include "cutrain/train/checkpoint.h"
 
+#include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cutrain/error.h"
@@ -29,11 +31,34 @@ int64_t meta_int(const SafetensorsFile& f, const std::string& path, const std::s
   throw DataError(path + ": metadata '" + key + "' is not a count: '" + text + "'");
 }
 
+double meta_double(const SafetensorsFile& f, const std::string& path, const std::string& key) {
+  const std::string text = meta(f, path, key);
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  throw DataError(path + ": metadata '" + key + "' is not a number: '" + text + "'");
+}
+
+std::string exact(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);  // round-trips every double
+  return buf;
+}
+
 CheckpointInfo info_of(const SafetensorsFile& f, const std::string& path) {
   if (meta(f, path, "format") != kFormat)
     throw DataError(path + ": checkpoint format '" + meta(f, path, "format") + "', expected " +
                     kFormat);
-  return {meta(f, path, "model"), meta_int(f, path, "epoch"), meta(f, path, "config")};
+  CheckpointInfo info{meta(f, path, "model"), meta_int(f, path, "epoch"), meta(f, path, "config")};
+  if (f.metadata.count("batches_done")) {
+    info.batches_done = meta_int(f, path, "batches_done");
+    info.loss_sum = meta_double(f, path, "loss_sum");
+    info.hits = meta_double(f, path, "hits");
+  }
+  return info;
 }
 
 }  // namespace
@@ -44,7 +69,10 @@ void save_checkpoint(const std::string& path, const CheckpointInfo& info, Sequen
   f.metadata = {{"format", kFormat},
                 {"model", info.model},
                 {"epoch", std::to_string(info.epoch)},
-                {"config", info.config_json}};
+                {"config", info.config_json},
+                {"batches_done", std::to_string(info.batches_done)},
+                {"loss_sum", exact(info.loss_sum)},
+                {"hits", exact(info.hits)}};
   for (const NamedTensor& t : model.state_tensors())
     f.tensors.push_back({t.name, t.tensor->shape(), t.tensor->to_vector(ctx.stream())});
   if (optimizer) {

@@ -86,7 +86,9 @@ std::vector<EpochMetrics> read_metrics(const std::string& path) {
         }
       }
       if (v.size() != 8) throw DataError(where + "expected 8 comma-separated fields");
-      m = {static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4], v[5], v[6], v[7], 0};
+      m.epoch = static_cast<int64_t>(v[0]);
+      m.train_loss = v[1], m.train_acc = v[2], m.test_loss = v[3], m.test_acc = v[4];
+      m.examples_per_sec = v[5], m.seconds = v[6], m.lr = v[7];
     } else {
       try {
         const nlohmann::json j = nlohmann::json::parse(line);

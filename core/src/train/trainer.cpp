@@ -30,7 +30,7 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, Context& ctx,
       train_loader_(train, options_.batch_size, /*shuffle=*/true, options_.seed,
                     options_.train_limit),
       pipeline_(model, ctx, sample_shape(train),
-                max_batches(train_loader_, test, options_.batch_size)) {
+                max_batches(train_loader_, test, options_.batch_size), options_.resize) {
   if (model.max_batch() != options_.batch_size)
     throw ConfigError("Trainer: the model must be built for batch " +
                       std::to_string(options_.batch_size) + ", not " +
@@ -42,36 +42,57 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, Context& ctx,
 
 Trainer::~Trainer() = default;
 
-EpochMetrics Trainer::train_epoch(int64_t epoch) {
+EpochMetrics Trainer::continue_epoch(const EpochCursor& from) {
   const auto start = std::chrono::steady_clock::now();
+  const int64_t epoch = from.epoch;
   model_.set_training(true);
   train_loader_.start_epoch(epoch - 1);
   const int64_t batches = train_loader_.batches();
+  if (from.batches_done < 0 || from.batches_done > batches)
+    throw ConfigError("resume: " + std::to_string(from.batches_done) + " batches done of " +
+                      std::to_string(batches) + " in epoch " + std::to_string(epoch));
   Scheduler* sched = options_.scheduler;
   const bool per_step = options_.schedule_unit == ScheduleUnit::Step;
   if (sched && !per_step) optimizer_.set_lr(sched->lr(epoch - 1));
-  for (int64_t b = 0; b < batches; ++b) {
+  int64_t b = from.batches_done;
+  bool interrupted = false;
+  while (b < batches && !interrupted) {
     if (sched && per_step) optimizer_.set_lr(sched->lr(optimizer_.steps()));
     pipeline_.forward_loss(b, pipeline_.stage(train_loader_, b), /*with_grad=*/true);
     model_.backward(ctx_);
     optimizer_.step(ctx_);
-    if (options_.on_batch) options_.on_batch(b + 1, batches);
+    ++b;
+    if (options_.on_batch) options_.on_batch(b, batches);
+    interrupted = options_.should_stop && options_.should_stop();
   }
-  const EvalResult train = pipeline_.totals(batches, train_loader_.size());
-  const double train_seconds = seconds_since(start);
-
-  const EvalResult test = evaluate(test_);
-  if (sched) sched->observe(test.loss);
+  // The batches of this call: one read of their slots, a non-finite loss named by its step.
+  const SlotSums part = pipeline_.sums(from.batches_done, b, {from.loss_sum, from.hits, -1});
+  if (part.first_nonfinite >= 0)
+    throw TrainingError("non-finite training loss in epoch " + std::to_string(epoch) +
+                        " at step " + std::to_string(part.first_nonfinite + 1) + " of " +
+                        std::to_string(batches) + " (update " +
+                        std::to_string(optimizer_.steps() - (b - part.first_nonfinite) + 1) +
+                        " of the run); stopped without saving this epoch: the last checkpoint "
+                        "is the last good one. Try a smaller --lr or --clip-norm");
   EpochMetrics m;
   m.epoch = epoch;
-  m.train_loss = train.loss;
-  m.train_acc = train.accuracy;
+  m.lr = optimizer_.lr();  // the rate of the epoch's last update
+  m.cursor = {epoch, b, part.loss, part.hits};
+  const int64_t examples = b == batches ? train_loader_.size() : b * options_.batch_size;
+  m.examples = examples - from.batches_done * options_.batch_size;
+  m.train_loss = m.cursor.loss_sum / static_cast<double>(examples);
+  m.train_acc = m.cursor.hits / static_cast<double>(examples);
+  m.examples_per_sec = static_cast<double>(m.examples) / seconds_since(start);
+  if (interrupted && b < batches) {
+    m.interrupted = true;
+    m.seconds = seconds_since(start);
+    return m;
+  }
+  const EvalResult test = evaluate(test_);
+  if (sched) sched->observe(test.loss);
   m.test_loss = test.loss;
   m.test_acc = test.accuracy;
-  m.examples = train.examples;
-  m.examples_per_sec = static_cast<double>(train.examples) / train_seconds;
   m.seconds = seconds_since(start);
-  m.lr = optimizer_.lr();  // the rate of the epoch's last update
   return m;
 }
 

@@ -74,13 +74,35 @@ Shape BatchNorm::build(const Shape& in, Device device, Rng&) {
 }
 
 void BatchNorm::forward(const Tensor& x, Tensor& y, Context& ctx) {
-  check_input(x.shape(), true);
-  const int64_t n = x.dim(0);
-  const kernels::BnDims d{n, features_, x.numel() / (n * features_)};
+  forward_view(BatchView::of(x), BatchView::of(y), ctx);
+}
+
+void BatchNorm::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                         Context& ctx) {
+  if (dx == nullptr)
+    return backward_view(BatchView::of(x), BatchView::of(y), BatchView::of(dy), nullptr, ctx);
+  const BatchView dxv = BatchView::of(*dx);
+  backward_view(BatchView::of(x), BatchView::of(y), BatchView::of(dy), &dxv, ctx);
+}
+
+kernels::BnDims BatchNorm::view_dims(const BatchView& x, const BatchView& y) const {
+  check_input(x.shape, true);
+  if (y.shape != x.shape)
+    throw ConfigError(display_name() + ": output " + to_string(y.shape) + " for input " +
+                      to_string(x.shape));
+  const int64_t n = x.batch(), s = x.sample_numel() / features_;
+  if (x.batch_stride < x.sample_numel() || y.batch_stride < y.sample_numel())
+    throw ConfigError(display_name() + ": a batch stride smaller than its sample");
+  return {n, features_, s, x.batch_stride, y.batch_stride};
+}
+
+void BatchNorm::forward_view(const BatchView& x, const BatchView& y, Context& ctx) {
+  const kernels::BnDims d = view_dims(x, y);
+  const int64_t n = d.n;
   if (training_ && d.per_channel() < 2)
     throw ConfigError(display_name() +
                       ": expected more than 1 value per channel when training, got input " +
-                      to_string(x.shape()));
+                      to_string(x.shape));
   const kernels::BnConfig cfg{opt_.eps, opt_.momentum, opt_.fuse_relu};
   kernels::BnChannels ch;
   ch.gamma = weight_.data();
@@ -92,38 +114,42 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Context& ctx) {
   saved_batch_ = training_ ? n : 0;
   if (ctx.is_cuda()) {
     if (training_)
-      kernels::launch_batchnorm_forward_train(d, cfg, ch, x.data(), y.data(), scratch_.data(),
+      kernels::launch_batchnorm_forward_train(d, cfg, ch, x.data, y.data, scratch_.data(),
                                               ctx.stream());
     else
-      kernels::launch_batchnorm_forward_infer(d, cfg, ch, x.data(), y.data(), ctx.stream());
+      kernels::launch_batchnorm_forward_infer(d, cfg, ch, x.data, y.data, ctx.stream());
   } else if (training_) {
-    kernels::batchnorm_forward_train_cpu(d, cfg, ch, x.data(), y.data());
+    kernels::batchnorm_forward_train_cpu(d, cfg, ch, x.data, y.data);
   } else {
-    kernels::batchnorm_forward_infer_cpu(d, cfg, ch, x.data(), y.data());
+    kernels::batchnorm_forward_infer_cpu(d, cfg, ch, x.data, y.data);
   }
 }
 
-void BatchNorm::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
-                         Context& ctx) {
-  const int64_t n = x.dim(0);
+void BatchNorm::backward_view(const BatchView& x, const BatchView& y, const BatchView& dy,
+                              const BatchView* dx, Context& ctx, bool accumulate_dx) {
+  const kernels::BnDims d = view_dims(x, y);
+  const int64_t n = d.n;
+  if (dy.shape != y.shape || dy.batch_stride != y.batch_stride ||
+      (dx != nullptr && (dx->shape != x.shape || dx->batch_stride != x.batch_stride)))
+    throw ConfigError(display_name() + ": dy must have y's shape and batch stride, dx x's");
   if (saved_batch_ != n)
     throw ConfigError(display_name() +
                       ": backward needs a training-mode forward of the same batch (" +
                       std::to_string(n) + ") just before it");
-  const kernels::BnDims d{n, features_, x.numel() / (n * features_)};
-  const kernels::BnConfig cfg{opt_.eps, opt_.momentum, opt_.fuse_relu};
+  kernels::BnConfig cfg{opt_.eps, opt_.momentum, opt_.fuse_relu};
+  cfg.accumulate_dx = accumulate_dx;
   kernels::BnChannels ch;
   ch.gamma = weight_.data();
   ch.save_mean = save_mean_.data();
   ch.save_inv_std = save_inv_std_.data();
   ch.dgamma = dweight_.data();
   ch.dbeta = dbias_.data();
-  float* dxp = dx != nullptr ? dx->data() : nullptr;
+  float* dxp = dx != nullptr ? dx->data : nullptr;
   if (ctx.is_cuda())
-    kernels::launch_batchnorm_backward(d, cfg, ch, x.data(), y.data(), dy.data(), dxp,
-                                       scratch_.data(), ctx.stream());
+    kernels::launch_batchnorm_backward(d, cfg, ch, x.data, y.data, dy.data, dxp, scratch_.data(),
+                                       ctx.stream());
   else
-    kernels::batchnorm_backward_cpu(d, cfg, ch, x.data(), y.data(), dy.data(), dxp);
+    kernels::batchnorm_backward_cpu(d, cfg, ch, x.data, y.data, dy.data, dxp);
 }
 
 std::vector<Parameter> BatchNorm::parameters() {

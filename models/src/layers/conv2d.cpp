@@ -47,14 +47,42 @@ Shape Conv2d::build(const Shape& in, Device device, Rng& rng) {
 }
 
 void Conv2d::forward(const Tensor& x, Tensor& y, Context& ctx) {
+  forward_view(BatchView::of(x), BatchView::of(y), ctx);
+}
+
+void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
+                      Context& ctx) {
+  if (dx == nullptr) return backward_view(BatchView::of(x), BatchView::of(dy), nullptr, ctx);
+  const BatchView dxv = BatchView::of(*dx);
+  backward_view(BatchView::of(x), BatchView::of(dy), &dxv, ctx);
+}
+
+void Conv2d::check_views(const BatchView& x, const BatchView& y, const BatchView* dx) const {
+  const int64_t n = x.batch();
+  const Shape want_x{n, in_shape_[1], in_shape_[2], in_shape_[3]};
+  const Shape want_y{n, out_shape_[1], out_shape_[2], out_shape_[3]};
+  if (x.shape != want_x || y.shape != want_y || n < 1 || n > in_shape_[0])
+    throw ConfigError("Conv2d: views " + to_string(x.shape) + " -> " + to_string(y.shape) +
+                      " do not match the built " + to_string(in_shape_) + " -> " +
+                      to_string(out_shape_));
+  if (x.batch_stride < x.sample_numel() || y.batch_stride < y.sample_numel())
+    throw ConfigError("Conv2d: a batch stride smaller than its sample");
+  if (dx != nullptr && (dx->shape != x.shape || dx->batch_stride != x.batch_stride))
+    throw ConfigError("Conv2d: dx " + to_string(dx->shape) + " must have x's shape " +
+                      to_string(x.shape) + " and batch stride");
+}
+
+void Conv2d::forward_view(const BatchView& x, const BatchView& y, Context& ctx) {
+  check_views(x, y, nullptr);
   if (ctx.is_cuda())
     forward_cuda(x, y, ctx);
   else
     forward_cpu(x, y);
 }
 
-void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
-                      Context& ctx) {
+void Conv2d::backward_view(const BatchView& x, const BatchView& dy, const BatchView* dx,
+                           Context& ctx) {
+  check_views(x, dy, dx);
   if (ctx.is_cuda())
     backward_cuda(x, dy, dx, ctx);
   else
@@ -75,8 +103,8 @@ Range thread_range(int64_t n, int t, int threads) {
 }
 }  // namespace
 
-void Conv2d::forward_cpu(const Tensor& x, Tensor& y) {
-  const int64_t n = x.dim(0), c = opt_.in_channels, h = in_shape_[2], w = in_shape_[3];
+void Conv2d::forward_cpu(const BatchView& x, const BatchView& y) {
+  const int64_t n = x.batch(), c = opt_.in_channels, h = in_shape_[2], w = in_shape_[3];
   const int64_t o = opt_.out_channels, hw_out = out_shape_[2] * out_shape_[3];
   const int64_t k = c * opt_.kernel * opt_.kernel;
   const detail::Im2colGeometry g{c, h, w, opt_.kernel, opt_.stride, opt_.padding,
@@ -87,18 +115,18 @@ void Conv2d::forward_cpu(const Tensor& x, Tensor& y) {
     const Range r = thread_range(n, t, omp_get_num_threads());
     float* cols = cols_.data() + t * k * hw_out;
     for (int64_t i = r.begin; i < r.end; ++i) {
-      float* yi = y.data() + i * o * hw_out;
+      float* yi = y.sample(i);
       for (int64_t oc = 0; oc < o; ++oc) std::fill(yi + oc * hw_out, yi + (oc + 1) * hw_out,
                                                    bias_.data()[oc]);
-      detail::im2col_cpu(x.data() + i * c * h * w, g, cols);
+      detail::im2col_cpu(x.sample(i), g, cols);
       detail::gemm_cpu(false, false, o, hw_out, k, 1.0f, weight_.data(), k, cols, hw_out, 1.0f,
                        yi, hw_out);
     }
   }
 }
 
-void Conv2d::backward_cpu(const Tensor& x, const Tensor& dy, Tensor* dx) {
-  const int64_t n = x.dim(0), c = opt_.in_channels, h = in_shape_[2], w = in_shape_[3];
+void Conv2d::backward_cpu(const BatchView& x, const BatchView& dy, const BatchView* dx) {
+  const int64_t n = x.batch(), c = opt_.in_channels, h = in_shape_[2], w = in_shape_[3];
   const int64_t o = opt_.out_channels, hw_out = out_shape_[2] * out_shape_[3];
   const int64_t k = c * opt_.kernel * opt_.kernel;
   const detail::Im2colGeometry g{c, h, w, opt_.kernel, opt_.stride, opt_.padding,
@@ -116,20 +144,20 @@ void Conv2d::backward_cpu(const Tensor& x, const Tensor& dy, Tensor* dx) {
     std::fill(dw, dw + o * k, 0.0f);
     std::fill(db, db + o, 0.0f);
     for (int64_t i = r.begin; i < r.end; ++i) {
-      const float* dyi = dy.data() + i * o * hw_out;
+      const float* dyi = dy.sample(i);
       for (int64_t oc = 0; oc < o; ++oc) {
         float s = 0.0f;
         for (int64_t j = 0; j < hw_out; ++j) s += dyi[oc * hw_out + j];
         db[oc] += s;
       }
-      detail::im2col_cpu(x.data() + i * c * h * w, g, cols);
+      detail::im2col_cpu(x.sample(i), g, cols);
       // dW += dY_i cols^T
       detail::gemm_cpu(false, true, o, k, hw_out, 1.0f, dyi, hw_out, cols, hw_out, 1.0f, dw, k);
       if (dx != nullptr) {
         // dcols = W^T dY_i, then scatter-add back to the image.
         detail::gemm_cpu(true, false, k, hw_out, o, 1.0f, weight_.data(), k, dyi, hw_out, 0.0f,
                          cols, hw_out);
-        detail::col2im_cpu(cols, g, dx->data() + i * c * h * w);
+        detail::col2im_cpu(cols, g, dx->sample(i));
       }
     }
   }
@@ -148,8 +176,8 @@ void Conv2d::backward_cpu(const Tensor& x, const Tensor& dy, Tensor* dx) {
 
 #if !CUTRAIN_WITH_CUDA
 struct Conv2d::CudnnState {};
-void Conv2d::forward_cuda(const Tensor&, Tensor&, Context&) {}
-void Conv2d::backward_cuda(const Tensor&, const Tensor&, Tensor*, Context&) {}
+void Conv2d::forward_cuda(const BatchView&, const BatchView&, Context&) {}
+void Conv2d::backward_cuda(const BatchView&, const BatchView&, const BatchView*, Context&) {}
 #endif
 
 }  // namespace cutrain

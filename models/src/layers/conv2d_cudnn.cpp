@@ -1,10 +1,12 @@
 // Conv2d on cuDNN. Descriptors and algorithms are chosen once per batch size (the built batch
-// and, for the last partial batch of an epoch, the remainder) and cached; the shared workspace
-// grows only then, never inside a steady-state step.
+// and, for the last partial batch of an epoch, the remainder) and per batch strides of x and y
+// (DenseBlock passes channel slices of its buffer: strided descriptors, see batch_view.h) and
+// cached; the shared workspace grows only then, never inside a steady-state step.
 //
 // Math mode is CUDNN_FMA_MATH (no TF32): results stay comparable with the CPU reference.
 // Backward algorithms are restricted to deterministic ones so runs repeat exactly.
 #include <map>
+#include <tuple>
 
 #include "context_impl.h"
 #include "cuda/cudnn_desc.h"
@@ -23,16 +25,20 @@ struct Conv2d::CudnnState {
   detail::FilterDesc w;
   detail::ConvDesc conv;
   detail::TensorDesc bias;
-  std::map<int64_t, Plan> plans;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, Plan> plans;  // (batch, x stride, y stride)
 };
 
 namespace {
 
-template <typename Perf>
-auto pick(const Perf* perf, int count, bool need_deterministic, const char* what) {
+// The first algorithm (in cuDNN's order of preference) that supports the descriptors, is
+// deterministic when asked, and whose workspace query succeeds; `bytes` gets its workspace.
+template <typename Perf, typename WorkspaceQuery>
+auto pick(const Perf* perf, int count, bool need_deterministic, const char* what,
+          WorkspaceQuery&& workspace, size_t* bytes) {
   for (int i = 0; i < count; ++i)
     if (perf[i].status == CUDNN_STATUS_SUCCESS &&
-        (!need_deterministic || perf[i].determinism == CUDNN_DETERMINISTIC))
+        (!need_deterministic || perf[i].determinism == CUDNN_DETERMINISTIC) &&
+        workspace(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS)
       return perf[i].algo;
   throw DeviceError(std::string("cuDNN offers no usable ") + what + " algorithm");
 }
@@ -45,38 +51,52 @@ void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx)
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.get(), s.w.get(),
                                                               s.conv.get(), p.y.get(), kMax,
                                                               &count, fwd));
-  p.fwd = pick(fwd, count, false, "forward convolution");
+  size_t need = 0, bytes = 0;
+  p.fwd = pick(
+      fwd, count, false, "forward convolution",
+      [&](cudnnConvolutionFwdAlgo_t a, size_t* b) {
+        return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), s.w.get(), s.conv.get(),
+                                                       p.y.get(), a, b);
+      },
+      &bytes);
+  need = std::max(need, bytes);
   cudnnConvolutionBwdDataAlgoPerf_t bd[kMax];
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
       h, s.w.get(), p.y.get(), s.conv.get(), p.x.get(), kMax, &count, bd));
-  p.bwd_data = pick(bd, count, true, "backward-data convolution");
+  p.bwd_data = pick(
+      bd, count, true, "backward-data convolution",
+      [&](cudnnConvolutionBwdDataAlgo_t a, size_t* b) {
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(h, s.w.get(), p.y.get(), s.conv.get(),
+                                                            p.x.get(), a, b);
+      },
+      &bytes);
+  need = std::max(need, bytes);
   cudnnConvolutionBwdFilterAlgoPerf_t bf[kMax];
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
       h, p.x.get(), p.y.get(), s.conv.get(), s.w.get(), kMax, &count, bf));
-  p.bwd_filter = pick(bf, count, true, "backward-filter convolution");
-
-  size_t need = 0, bytes = 0;
-  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), s.w.get(),
-                                                              s.conv.get(), p.y.get(), p.fwd,
-                                                              &bytes));
-  need = std::max(need, bytes);
-  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
-      h, s.w.get(), p.y.get(), s.conv.get(), p.x.get(), p.bwd_data, &bytes));
-  need = std::max(need, bytes);
-  CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(
-      h, p.x.get(), p.y.get(), s.conv.get(), s.w.get(), p.bwd_filter, &bytes));
+  p.bwd_filter = pick(
+      bf, count, true, "backward-filter convolution",
+      [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* b) {
+        return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.get(), p.y.get(), s.conv.get(),
+                                                              s.w.get(), a, b);
+      },
+      &bytes);
   need = std::max(need, bytes);
   detail::reserve_workspace(ctx, need);
 }
 
-Conv2d::CudnnState::Plan& plan_for(Conv2d::CudnnState& s, const Shape& in, const Shape& out,
+Conv2d::CudnnState::Plan& plan_for(Conv2d::CudnnState& s, const BatchView& x, const BatchView& y,
                                    Context& ctx) {
-  auto it = s.plans.find(in[0]);
+  const auto key = std::make_tuple(x.batch(), x.batch_stride, y.batch_stride);
+  auto it = s.plans.find(key);
   if (it != s.plans.end()) return it->second;
-  Conv2d::CudnnState::Plan p{detail::make_nchw_desc(in[0], in[1], in[2], in[3]),
-                             detail::make_nchw_desc(out[0], out[1], out[2], out[3])};
+  const Shape& in = x.shape;
+  const Shape& out = y.shape;
+  Conv2d::CudnnState::Plan p{
+      detail::make_nchw_desc_strided(in[0], in[1], in[2], in[3], x.batch_stride),
+      detail::make_nchw_desc_strided(out[0], out[1], out[2], out[3], y.batch_stride)};
   init_plan(s, p, ctx);
-  return s.plans.emplace(in[0], std::move(p)).first->second;
+  return s.plans.emplace(key, std::move(p)).first->second;
 }
 
 std::shared_ptr<Conv2d::CudnnState> make_state(const Conv2dOptions& o) {
@@ -94,36 +114,37 @@ std::shared_ptr<Conv2d::CudnnState> make_state(const Conv2dOptions& o) {
 }
 }  // namespace
 
-void Conv2d::forward_cuda(const Tensor& x, Tensor& y, Context& ctx) {
+void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) {
   if (!cudnn_) cudnn_ = make_state(opt_);
-  CudnnState::Plan& p = plan_for(*cudnn_, x.shape(), y.shape(), ctx);
+  CudnnState::Plan& p = plan_for(*cudnn_, x, y, ctx);
   size_t ws_bytes = 0;
   void* ws = detail::workspace(ctx, &ws_bytes);
   const float one = 1.0f, zero = 0.0f;
   cudnnHandle_t h = detail::cudnn_handle(ctx);
-  CUTRAIN_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.get(), x.data(), cudnn_->w.get(),
+  CUTRAIN_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.get(), x.data, cudnn_->w.get(),
                                               weight_.data(), cudnn_->conv.get(), p.fwd, ws,
-                                              ws_bytes, &zero, p.y.get(), y.data()));
+                                              ws_bytes, &zero, p.y.get(), y.data));
   CUTRAIN_CUDNN_CHECK(
-      cudnnAddTensor(h, &one, cudnn_->bias.get(), bias_.data(), &one, p.y.get(), y.data()));
+      cudnnAddTensor(h, &one, cudnn_->bias.get(), bias_.data(), &one, p.y.get(), y.data));
 }
 
-void Conv2d::backward_cuda(const Tensor& x, const Tensor& dy, Tensor* dx, Context& ctx) {
+void Conv2d::backward_cuda(const BatchView& x, const BatchView& dy, const BatchView* dx,
+                           Context& ctx) {
   if (!cudnn_) cudnn_ = make_state(opt_);
-  CudnnState::Plan& p = plan_for(*cudnn_, x.shape(), dy.shape(), ctx);
+  CudnnState::Plan& p = plan_for(*cudnn_, x, dy, ctx);
   size_t ws_bytes = 0;
   void* ws = detail::workspace(ctx, &ws_bytes);
   const float one = 1.0f, zero = 0.0f;
   cudnnHandle_t h = detail::cudnn_handle(ctx);
-  CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &one, p.y.get(), dy.data(), &zero,
+  CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &one, p.y.get(), dy.data, &zero,
                                                    cudnn_->bias.get(), dbias_.data()));
-  CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(
-      h, &one, p.x.get(), x.data(), p.y.get(), dy.data(), cudnn_->conv.get(), p.bwd_filter, ws,
-      ws_bytes, &zero, cudnn_->w.get(), dweight_.data()));
-  if (dx != nullptr)
+  CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &one, p.x.get(), x.data, p.y.get(), dy.data,
+                                                     cudnn_->conv.get(), p.bwd_filter, ws, ws_bytes,
+                                                     &zero, cudnn_->w.get(), dweight_.data()));
+  if (dx != nullptr)  // dx has x's batch stride (checked by backward_view)
     CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardData(
-        h, &one, cudnn_->w.get(), weight_.data(), p.y.get(), dy.data(), cudnn_->conv.get(),
-        p.bwd_data, ws, ws_bytes, &zero, p.x.get(), dx->data()));
+        h, &one, cudnn_->w.get(), weight_.data(), p.y.get(), dy.data, cudnn_->conv.get(),
+        p.bwd_data, ws, ws_bytes, &zero, p.x.get(), dx->data));
 }
 
 }  // namespace cutrain

@@ -25,19 +25,23 @@ Pool2d::CudnnState::Plan& plan_for(Pool2d::CudnnState& s, const Shape& in, const
   return s.plans.emplace(in[0], std::move(p)).first->second;
 }
 
-std::shared_ptr<Pool2d::CudnnState> make_state(PoolMode mode, int64_t kernel, int64_t stride) {
+std::shared_ptr<Pool2d::CudnnState> make_state(PoolMode mode, int64_t kernel, int64_t stride,
+                                               int64_t padding) {
   auto s = std::make_shared<Pool2d::CudnnState>();
   const cudnnPoolingMode_t m = mode == PoolMode::Max ? CUDNN_POOLING_MAX_DETERMINISTIC
                                                      : CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING;
+  // cuDNN's padding conventions are PyTorch's: max ignores the padding, and this average mode
+  // counts it as zeros.
   const int k = static_cast<int>(kernel), st = static_cast<int>(stride);
-  CUTRAIN_CUDNN_CHECK(
-      cudnnSetPooling2dDescriptor(s->pool.get(), m, CUDNN_NOT_PROPAGATE_NAN, k, k, 0, 0, st, st));
+  const int pad = static_cast<int>(padding);
+  CUTRAIN_CUDNN_CHECK(cudnnSetPooling2dDescriptor(s->pool.get(), m, CUDNN_NOT_PROPAGATE_NAN, k, k,
+                                                  pad, pad, st, st));
   return s;
 }
 }  // namespace
 
 void Pool2d::forward_cuda(const Tensor& x, Tensor& y, Context& ctx) {
-  if (!cudnn_) cudnn_ = make_state(mode_, kernel_, stride_);
+  if (!cudnn_) cudnn_ = make_state(mode_, kernel_, stride_, padding_);
   CudnnState::Plan& p = plan_for(*cudnn_, x.shape(), y.shape());
   const float one = 1.0f, zero = 0.0f;
   CUTRAIN_CUDNN_CHECK(cudnnPoolingForward(detail::cudnn_handle(ctx), cudnn_->pool.get(), &one,
@@ -46,7 +50,7 @@ void Pool2d::forward_cuda(const Tensor& x, Tensor& y, Context& ctx) {
 
 void Pool2d::backward_cuda(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
                            Context& ctx) {
-  if (!cudnn_) cudnn_ = make_state(mode_, kernel_, stride_);
+  if (!cudnn_) cudnn_ = make_state(mode_, kernel_, stride_, padding_);
   CudnnState::Plan& p = plan_for(*cudnn_, x.shape(), y.shape());
   const float one = 1.0f, zero = 0.0f;
   CUTRAIN_CUDNN_CHECK(cudnnPoolingBackward(detail::cudnn_handle(ctx), cudnn_->pool.get(), &one,

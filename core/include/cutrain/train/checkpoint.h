@@ -19,6 +19,10 @@ struct CheckpointInfo {
   std::string model;        ///< registry name, e.g. "lenet"
   int64_t epoch = 0;        ///< completed epochs
   std::string config_json;  ///< the configuration the run was started with
+  /// For a run stopped inside epoch `epoch + 1` (SIGINT): updates of it already applied and
+  /// their summed loss and hits, so the resumed epoch reports what an uninterrupted one would.
+  int64_t batches_done = 0;
+  double loss_sum = 0.0, hits = 0.0;
 };
 
 void save_checkpoint(const std::string& path, const CheckpointInfo& info, Sequential& model,

@@ -24,6 +24,9 @@ struct TrainerOptions {
   int64_t batch_size = 256;
   uint64_t seed = 0;
   int64_t train_limit = 0;  ///< use only the first N training examples (0 = all)
+  /// Resize every batch bilinearly to resize x resize on the training device (0 = off); the
+  /// model must be built for that size.
+  int64_t resize = 0;
   /// Sets the learning rate before every epoch (t = epoch - 1) or every update (t = updates
   /// so far); observes the test loss after each epoch. Not owned; null = constant lr.
   Scheduler* scheduler = nullptr;
@@ -31,6 +34,17 @@ struct TrainerOptions {
   /// Called after every update with (updates done this epoch, updates per epoch); for progress
   /// displays. Reads nothing from the device.
   std::function<void(int64_t, int64_t)> on_batch;
+  /// Asked after every update; true ends the epoch early (e.g. on SIGINT), the step completed.
+  std::function<bool()> should_stop;
+};
+
+/// Where a run stands inside an epoch: enough to continue it exactly (the data order depends on
+/// the seed and the epoch only).
+struct EpochCursor {
+  int64_t epoch = 1;         ///< 1-based epoch in progress
+  int64_t batches_done = 0;  ///< updates of this epoch already applied
+  double loss_sum = 0.0;     ///< summed training loss of those batches
+  double hits = 0.0;         ///< correct predictions in those batches
 };
 
 struct EpochMetrics {
@@ -40,6 +54,9 @@ struct EpochMetrics {
   double seconds = 0.0;           ///< wall time of the epoch, evaluation included
   double lr = 0.0;
   int64_t examples = 0;
+  /// should_stop ended the epoch early: no evaluation ran, and `cursor` says where to go on.
+  bool interrupted = false;
+  EpochCursor cursor;
 };
 
 class Trainer {
@@ -50,7 +67,10 @@ class Trainer {
   ~Trainer();
 
   /// Trains one epoch (1-based number) and evaluates on the test set.
-  EpochMetrics train_epoch(int64_t epoch);
+  /// @throws TrainingError naming the epoch and step when the loss becomes NaN or infinite
+  EpochMetrics train_epoch(int64_t epoch) { return continue_epoch({epoch, 0, 0.0, 0.0}); }
+  /// Trains the rest of an epoch from `from` (a cursor of an interrupted run) and evaluates.
+  EpochMetrics continue_epoch(const EpochCursor& from);
   /// Loss and accuracy over a whole dataset, in evaluation mode.
   EvalResult evaluate(const data::ImageDataset& data) { return pipeline_.evaluate(data); }
 

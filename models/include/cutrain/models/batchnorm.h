@@ -12,9 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "cutrain/batch_view.h"
 #include "cutrain/models/layer.h"
 
 namespace cutrain {
+
+namespace kernels {
+struct BnDims;
+}
 
 /// @brief Options of a batch-norm layer, validated by its constructor.
 struct BatchNormOptions {
@@ -39,6 +44,13 @@ class BatchNorm final : public Layer {
   void forward(const Tensor& x, Tensor& y, Context& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                 Context& ctx) override;
+  /// @brief forward / backward on batches that may be strided per sample (channel slices of a
+  /// larger buffer, see batch_view.h). x and dx share a batch stride, y and dy another; all
+  /// have the same shape. With `accumulate_dx` backward adds dL/dx to *dx instead of
+  /// overwriting it (DenseBlock sums the gradients of the channels every later block reads).
+  void forward_view(const BatchView& x, const BatchView& y, Context& ctx);
+  void backward_view(const BatchView& x, const BatchView& y, const BatchView& dy,
+                     const BatchView* dx, Context& ctx, bool accumulate_dx = false);
   std::vector<Parameter> parameters() override;
   /// "running_mean" and "running_var", [C] each, on the layer's device.
   std::vector<NamedTensor> buffers() override;
@@ -49,6 +61,8 @@ class BatchNorm final : public Layer {
  private:
   std::string display_name() const;  ///< "BatchNorm2d(16)", for messages
   void check_input(const Shape& shape, bool built) const;
+  /// Checks x and y against the built shape; their dims (strides included) for the kernels.
+  kernels::BnDims view_dims(const BatchView& x, const BatchView& y) const;
 
   int spatial_dims_;
   int64_t features_;

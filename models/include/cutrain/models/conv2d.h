@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "cutrain/batch_view.h"
 #include "cutrain/models/layer.h"
 
 namespace cutrain {
@@ -25,13 +26,21 @@ class Conv2d final : public Layer {
                 Context& ctx) override;
   std::vector<Parameter> parameters() override;
 
-  struct CudnnState;  // descriptors and algorithms per batch size (conv2d_cudnn.cpp)
+  /// @brief forward / backward on batches that may be strided per sample (channel slices of a
+  /// larger buffer, see batch_view.h): x [n, C, H, W], y and dy [n, O, Ho, Wo] with the built
+  /// C, H, W and n <= the built batch. dx, when given, must have x's batch stride. The
+  /// Tensor overloads call these with packed views.
+  void forward_view(const BatchView& x, const BatchView& y, Context& ctx);
+  void backward_view(const BatchView& x, const BatchView& dy, const BatchView* dx, Context& ctx);
+
+  struct CudnnState;  // descriptors and algorithms per (batch, strides) (conv2d_cudnn.cpp)
 
  private:
-  void forward_cpu(const Tensor& x, Tensor& y);
-  void backward_cpu(const Tensor& x, const Tensor& dy, Tensor* dx);
-  void forward_cuda(const Tensor& x, Tensor& y, Context& ctx);
-  void backward_cuda(const Tensor& x, const Tensor& dy, Tensor* dx, Context& ctx);
+  void check_views(const BatchView& x, const BatchView& y, const BatchView* dx) const;
+  void forward_cpu(const BatchView& x, const BatchView& y);
+  void backward_cpu(const BatchView& x, const BatchView& dy, const BatchView* dx);
+  void forward_cuda(const BatchView& x, const BatchView& y, Context& ctx);
+  void backward_cuda(const BatchView& x, const BatchView& dy, const BatchView* dx, Context& ctx);
 
   Conv2dOptions opt_;
   Shape in_shape_, out_shape_;

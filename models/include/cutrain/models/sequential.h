@@ -2,6 +2,7 @@
 // activation and activation gradient is allocated then, and each step only takes views of them.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ class Sequential {
   /// One line per layer: index, kind, output shape, parameter count.
   std::string summary() const;
 
+  /// Called around every layer call: (layer index, backward?, after?). For timing tools; empty
+  /// by default (no cost in the step).
+  using LayerHook = std::function<void(size_t, bool, bool)>;
+  void set_layer_hook(LayerHook hook) { hook_ = std::move(hook); }
+
  private:
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> shapes_;     // shapes_[i] = input of layer i at max batch; back() = output
@@ -52,6 +58,8 @@ class Sequential {
   std::vector<Tensor> grads_;     // grads_[i] = dL/d acts_[i]
   std::vector<Tensor> act_views_, grad_views_;  // the current batch's views of the above
   Tensor out_view_, dout_view_;
+  std::vector<std::string> fwd_names_, bwd_names_;  // profiler range names, made at build
+  LayerHook hook_;
   int64_t max_batch_ = 0;
   int64_t batch_ = 0;
   Device device_ = Device::CPU;

@@ -1,0 +1,89 @@
+// Faults as a user meets them: SIGINT/SIGTERM mid-epoch (injected deterministically with
+// CUTRAIN_FAULT_SIGNAL_AT_STEP), and a diverging run.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "support/cli.h"
+#include "support/synthetic_data.h"
+#include "support/temp_dir.h"
+
+namespace cutrain {
+namespace {
+
+using test::run_cli;
+
+class FaultCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    data_ = std::make_unique<test::TempDir>();
+    test::write_fashion_mnist_dir(data_->path().string(), test::separable_images(320, 1),
+                                  test::separable_images(64, 2));
+  }
+  static void TearDownTestSuite() { data_.reset(); }
+  static std::string train_args(const std::string& extra, const std::string& lr = "0.1") {
+    return "train --device cpu --batch-size 32 --epochs 2 --lr " + lr + " --data " +
+           data_->path().string() + " " + extra;
+  }
+  static std::unique_ptr<test::TempDir> data_;
+};
+std::unique_ptr<test::TempDir> FaultCli::data_;
+
+std::vector<nlohmann::json> records(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST_F(FaultCli, InterruptWritesACheckpointAndTheResumedRunMatches) {
+  const test::TempDir out;
+  const std::string ck = out.file("ck"), metrics = out.file("m.jsonl");
+  const test::CliResult stopped = run_cli(
+      train_args("--checkpoint-dir " + ck + " --metrics " + metrics),
+      "CUTRAIN_FAULT_SIGNAL_AT_STEP=13");  // epoch 2, step 3 (10 steps per epoch)
+  EXPECT_EQ(stopped.code, 130) << stopped.output;
+  EXPECT_NE(stopped.output.find("stopped by Interrupt in epoch 2 after step 3"), std::string::npos)
+      << stopped.output;
+  EXPECT_NE(stopped.output.find("--resume " + ck + "/last.safetensors"), std::string::npos);
+  ASSERT_TRUE(std::filesystem::exists(ck + "/last.safetensors"));
+
+  const test::CliResult resumed =
+      run_cli("train --resume " + ck + "/last.safetensors --metrics " + metrics +
+              " --data " + data_->path().string());
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("and 3 steps of epoch 2"), std::string::npos) << resumed.output;
+
+  const std::string straight_metrics = out.file("straight.jsonl");
+  ASSERT_EQ(run_cli(train_args("--metrics " + straight_metrics)).code, 0);
+  const auto a = records(metrics), b = records(straight_metrics);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  for (const char* key : {"train_loss", "train_acc", "test_loss", "test_acc", "lr"})
+    EXPECT_EQ(a[1][key], b[1][key]) << key;
+}
+
+TEST_F(FaultCli, TermExitsWith143) {
+  const test::CliResult r = run_cli(train_args(""), "CUTRAIN_FAULT_SIGNAL_AT_STEP=2:TERM");
+  EXPECT_EQ(r.code, 143) << r.output;
+  EXPECT_NE(r.output.find("stopped by Terminated in epoch 1 after step 2"), std::string::npos)
+      << r.output;
+}
+
+TEST_F(FaultCli, DivergenceNamesTheStepAndKeepsNoBrokenCheckpoint) {
+  const test::TempDir out;
+  const std::string ck = out.file("ck");
+  const test::CliResult r =
+      run_cli(train_args("--checkpoint-dir " + ck, "1000000"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("non-finite training loss in epoch 1 at step"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(ck + "/last.safetensors"));
+}
+
+}  // namespace
+}  // namespace cutrain

@@ -1,0 +1,287 @@
+// The ops ResNet and DenseNet added, on CUDA against their CPU twins: the residual sum (+ReLU),
+// global average pooling, bilinear resize (the trainer's --resize), padded pooling through
+// cuDNN, and Conv2d / BatchNorm on strided channel slices (cuDNN strided descriptors and the
+// strided batch-norm kernels, with accumulation into a gradient buffer). GPU outputs are
+// poisoned with NaN first; elements outside the written region must stay NaN. Skipped without
+// a usable device.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "add.h"
+#include "bilinear_resize.h"
+#include "cutrain/batch_view.h"
+#include "cutrain/context.h"
+#include "cutrain/memory_stats.h"
+#include "cutrain/models/batchnorm.h"
+#include "cutrain/models/conv2d.h"
+#include "cutrain/models/pooling.h"
+#include "global_avg_pool.h"
+#include "support/gpu_compare.h"
+
+namespace cutrain {
+namespace {
+
+using test::device_poisoned;
+using test::host_uniform;
+using test::near;
+using test::uniform_values;
+namespace kernels = cutrain::kernels;
+
+using GpuNewOps = test::GpuTest;
+
+constexpr int64_t kGuard = 37;  // poisoned elements after an output that must stay NaN
+
+TEST_F(GpuNewOps, AddKernelsMatchCpu) {
+  Context ctx(Device::CUDA);
+  for (const int64_t n : {int64_t{1}, int64_t{257}, int64_t{100003}}) {
+    for (const bool relu : {true, false}) {
+      SCOPED_TRACE("n " + std::to_string(n) + (relu ? " relu" : " plain"));
+      const std::vector<float> a = uniform_values(1, n), b = uniform_values(2, n),
+                               dy = uniform_values(3, n);
+      std::vector<float> y(n), g(n);
+      kernels::add_forward_cpu(a.data(), b.data(), y.data(), n, relu);
+      kernels::add_backward_cpu(y.data(), dy.data(), g.data(), n, relu);
+      const Tensor da = Tensor::from_vector(a, {n}, Device::CUDA);
+      const Tensor db = Tensor::from_vector(b, {n}, Device::CUDA);
+      const Tensor ddy = Tensor::from_vector(dy, {n}, Device::CUDA);
+      Tensor dyout = device_poisoned({n + kGuard}), dg = device_poisoned({n + kGuard});
+      kernels::launch_add_forward(da.data(), db.data(), dyout.data(), n, relu, ctx.stream());
+      std::vector<float> got = dyout.to_vector(ctx.stream());
+      EXPECT_TRUE(near("forward", {got.begin(), got.begin() + n}, y, 0, 0));
+      EXPECT_EQ(test::written_in(got, n, n + kGuard), 0);
+      kernels::launch_add_backward(dyout.data(), ddy.data(), dg.data(), n, relu, ctx.stream());
+      got = dg.to_vector(ctx.stream());
+      EXPECT_TRUE(near("backward", {got.begin(), got.begin() + n}, g, 0, 0));
+      EXPECT_EQ(test::written_in(got, n, n + kGuard), 0);
+      // In place, as the residual block uses it: a += b.
+      Tensor inplace = Tensor::from_vector(a, {n}, Device::CUDA);
+      kernels::launch_add_forward(inplace.data(), db.data(), inplace.data(), n, relu, ctx.stream());
+      EXPECT_TRUE(near("in place", inplace.to_vector(ctx.stream()), y, 0, 0));
+    }
+  }
+}
+
+TEST_F(GpuNewOps, GlobalAvgPoolMatchesCpu) {
+  Context ctx(Device::CUDA);
+  struct Case {
+    int64_t planes, s;
+  };
+  for (const Case c :
+       {Case{1, 1}, Case{3, 9}, Case{7, 33}, Case{129, 576}, Case{1000, 1}, Case{5, 2304}}) {
+    SCOPED_TRACE(std::to_string(c.planes) + " planes of " + std::to_string(c.s));
+    const std::vector<float> x = uniform_values(4, c.planes * c.s);
+    const std::vector<float> dy = uniform_values(5, c.planes);
+    std::vector<float> y(c.planes), dx(c.planes * c.s);
+    kernels::global_avg_pool_forward_cpu(x.data(), y.data(), c.planes, c.s);
+    kernels::global_avg_pool_backward_cpu(dy.data(), dx.data(), c.planes, c.s);
+    const Tensor dxin = Tensor::from_vector(x, {c.planes * c.s}, Device::CUDA);
+    const Tensor ddy = Tensor::from_vector(dy, {c.planes}, Device::CUDA);
+    Tensor gy = device_poisoned({c.planes + kGuard}),
+           gdx = device_poisoned({c.planes * c.s + kGuard});
+    kernels::launch_global_avg_pool_forward(dxin.data(), gy.data(), c.planes, c.s, ctx.stream());
+    kernels::launch_global_avg_pool_backward(ddy.data(), gdx.data(), c.planes, c.s, ctx.stream());
+    const std::vector<float> got_y = gy.to_vector(ctx.stream()),
+                             got_dx = gdx.to_vector(ctx.stream());
+    // Same summation order on both devices (global_avg_pool_math.h): equal up to the last bit
+    // in practice; a tolerance of one rounding keeps the test about the order, not the compiler.
+    EXPECT_TRUE(near("forward", {got_y.begin(), got_y.begin() + c.planes}, y, 1e-6, 1e-7));
+    EXPECT_TRUE(near("backward", {got_dx.begin(), got_dx.begin() + c.planes * c.s}, dx, 0, 0));
+    EXPECT_EQ(test::written_in(got_y, c.planes, c.planes + kGuard), 0);
+    EXPECT_EQ(test::written_in(got_dx, c.planes * c.s, c.planes * c.s + kGuard), 0);
+  }
+}
+
+TEST_F(GpuNewOps, BilinearResizeMatchesCpu) {
+  Context ctx(Device::CUDA);
+  for (const kernels::ResizeDims d :
+       {kernels::ResizeDims{3, 28, 28, 96, 96}, kernels::ResizeDims{2, 96, 96, 28, 28},
+        kernels::ResizeDims{4, 5, 7, 13, 3}, kernels::ResizeDims{1, 1, 1, 4, 4},
+        kernels::ResizeDims{2, 6, 6, 6, 6}}) {
+    SCOPED_TRACE(std::to_string(d.h) + "x" + std::to_string(d.w) + " -> " + std::to_string(d.ho) +
+                 "x" + std::to_string(d.wo));
+    const int64_t in = d.planes * d.h * d.w, out = d.planes * d.ho * d.wo;
+    const std::vector<float> x = uniform_values(6, in), dy = uniform_values(7, out);
+    std::vector<float> y(out), dx(in);
+    kernels::bilinear_resize_forward_cpu(d, x.data(), y.data());
+    kernels::bilinear_resize_backward_cpu(d, dy.data(), dx.data());
+    const Tensor gx = Tensor::from_vector(x, {in}, Device::CUDA);
+    const Tensor gdy = Tensor::from_vector(dy, {out}, Device::CUDA);
+    Tensor gy = device_poisoned({out + kGuard}), gdx = device_poisoned({in + kGuard});
+    kernels::launch_bilinear_resize_forward(d, gx.data(), gy.data(), ctx.stream());
+    kernels::launch_bilinear_resize_backward(d, gdy.data(), gdx.data(), ctx.stream());
+    const std::vector<float> got_y = gy.to_vector(ctx.stream()),
+                             got_dx = gdx.to_vector(ctx.stream());
+    // The GPU may contract a*b + c into FMAs: a few roundings of difference.
+    EXPECT_TRUE(near("forward", {got_y.begin(), got_y.begin() + out}, y, 1e-5, 1e-6));
+    EXPECT_TRUE(near("backward", {got_dx.begin(), got_dx.begin() + in}, dx, 1e-5, 1e-5));
+    EXPECT_EQ(test::written_in(got_y, out, out + kGuard), 0);
+    EXPECT_EQ(test::written_in(got_dx, in, in + kGuard), 0);
+  }
+}
+
+// Runs a built layer pair (one per device) forward and backward on the same data.
+struct LayerRun {
+  std::vector<float> y, dx;
+};
+LayerRun run_layer(Layer& layer, Device device, const Tensor& x_host, const Tensor& dy_host,
+                   const Shape& y_shape, Context& ctx) {
+  Tensor x = x_host.to(device), dy = dy_host.to(device);
+  Tensor y(y_shape, device), dx(x_host.shape(), device);
+  y.fill(test::kNaN);
+  dx.fill(test::kNaN);
+  layer.forward(x, y, ctx);
+  layer.backward(x, y, dy, &dx, ctx);
+  return {y.to_vector(ctx.stream()), dx.to_vector(ctx.stream())};
+}
+
+// cuDNN's padded max pooling ignores the padding like the CPU loops (negative inputs would
+// show a zero padding), and its average mode counts the padding.
+TEST_F(GpuNewOps, PaddedPoolingMatchesCpu) {
+  Context gctx(Device::CUDA), cctx(Device::CPU);
+  for (const PoolMode mode : {PoolMode::Max, PoolMode::Average}) {
+    SCOPED_TRACE(mode == PoolMode::Max ? "max" : "average");
+    const Shape in{3, 4, 9, 8};
+    Pool2d gpu(mode, 3, 2, 1), cpu(mode, 3, 2, 1);
+    Rng r1(0), r2(0);
+    const Shape out = cpu.build(in, Device::CPU, r1);
+    gpu.build(in, Device::CUDA, r2);
+    // Distinct values (a clear maximum per window), negative ones included.
+    std::vector<float> v(static_cast<size_t>(numel_of(in)));
+    for (size_t i = 0; i < v.size(); ++i)
+      v[i] = 0.01f * static_cast<float>((i * 37) % v.size()) - 3.0f;
+    const Tensor x = Tensor::from_vector(v, in, Device::CPU);
+    const Tensor dy = host_uniform(out, 8);
+    const LayerRun c = run_layer(cpu, Device::CPU, x, dy, out, cctx);
+    const LayerRun g = run_layer(gpu, Device::CUDA, x, dy, out, gctx);
+    EXPECT_TRUE(near("forward", g.y, c.y, 1e-6, 1e-6));
+    EXPECT_TRUE(near("backward", g.dx, c.dx, 1e-6, 1e-6));
+  }
+}
+
+// Conv2d reading a channel slice of one buffer and writing a channel slice of another (the
+// dense block's pattern), on cuDNN with strided descriptors, against the CPU on the same views.
+// Offsets of 3 and 5 channels of 5x5 leave the slices only 4-byte aligned; 64 channels of 3x3
+// (DenseNet's last block at 96x96) keep them 16-byte aligned.
+TEST_F(GpuNewOps, StridedConvViewsMatchCpu) {
+  struct Case {
+    int64_t cin, cout, k, hw, x_total, x_begin, y_total, y_begin;
+  };
+  Context gctx(Device::CUDA), cctx(Device::CPU);
+  for (const Case c : {Case{3, 2, 3, 5, 6, 2, 7, 5}, Case{64, 32, 3, 3, 160, 0, 160, 64},
+                       Case{5, 4, 1, 4, 9, 3, 4, 0}}) {
+    SCOPED_TRACE("conv " + std::to_string(c.cin) + "->" + std::to_string(c.cout) + " k" +
+                 std::to_string(c.k));
+    const int64_t built = 4;
+    Conv2d gconv({c.cin, c.cout, c.k, 1, c.k / 2}), cconv({c.cin, c.cout, c.k, 1, c.k / 2});
+    Rng r1(9), r2(9);
+    cconv.build({built, c.cin, c.hw, c.hw}, Device::CPU, r1);
+    gconv.build({built, c.cin, c.hw, c.hw}, Device::CUDA, r2);
+    for (const int64_t n : {built, int64_t{3}}) {  // a plan per batch size
+      SCOPED_TRACE("batch " + std::to_string(n));
+      const Shape xs{n, c.x_total, c.hw, c.hw}, ys{n, c.y_total, c.hw, c.hw};
+      const Tensor xh = host_uniform(xs, 10), dyh = host_uniform(ys, 11);
+      std::vector<std::vector<float>> result[2];  // y buffer, dx buffer, dW, db per device
+      for (int dev = 0; dev < 2; ++dev) {
+        const Device device = dev == 0 ? Device::CPU : Device::CUDA;
+        Context& ctx = dev == 0 ? cctx : gctx;
+        Conv2d& conv = dev == 0 ? cconv : gconv;
+        Tensor x = xh.to(device), dy = dyh.to(device), y(ys, device), dx(xs, device);
+        y.fill(test::kNaN);
+        dx.fill(test::kNaN);
+        const BatchView xv = BatchView::of(x).channels(c.x_begin, c.cin);
+        const BatchView yv = BatchView::of(y).channels(c.y_begin, c.cout);
+        const BatchView dyv = BatchView::of(dy).channels(c.y_begin, c.cout);
+        const BatchView dxv = BatchView::of(dx).channels(c.x_begin, c.cin);
+        conv.forward_view(xv, yv, ctx);
+        conv.backward_view(xv, dyv, &dxv, ctx);
+        result[dev] = {y.to_vector(ctx.stream()), dx.to_vector(ctx.stream()),
+                       conv.parameters()[0].grad->to_vector(ctx.stream()),
+                       conv.parameters()[1].grad->to_vector(ctx.stream())};
+      }
+      const auto& cpu = result[0];
+      const auto& gpu = result[1];
+      // The slices must agree; everything around them must stay NaN on the GPU.
+      const int64_t plane = c.hw * c.hw;
+      for (int64_t i = 0; i < n; ++i) {
+        const size_t yb = static_cast<size_t>((i * c.y_total + c.y_begin) * plane);
+        const size_t xb = static_cast<size_t>((i * c.x_total + c.x_begin) * plane);
+        const size_t ylen = static_cast<size_t>(c.cout * plane),
+                     xlen = static_cast<size_t>(c.cin * plane);
+        EXPECT_TRUE(near("y sample " + std::to_string(i),
+                         {gpu[0].begin() + yb, gpu[0].begin() + yb + ylen},
+                         {cpu[0].begin() + yb, cpu[0].begin() + yb + ylen}, 1e-5, 1e-5));
+        EXPECT_TRUE(near("dx sample " + std::to_string(i),
+                         {gpu[1].begin() + xb, gpu[1].begin() + xb + xlen},
+                         {cpu[1].begin() + xb, cpu[1].begin() + xb + xlen}, 1e-5, 1e-5));
+        EXPECT_EQ(test::written_in(gpu[0], i * c.y_total * plane, yb), 0) << "y before the slice";
+        EXPECT_EQ(test::written_in(gpu[0], yb + ylen, (i + 1) * c.y_total * plane), 0)
+            << "y after the slice";
+        EXPECT_EQ(test::written_in(gpu[1], i * c.x_total * plane, xb), 0) << "dx before the slice";
+        EXPECT_EQ(test::written_in(gpu[1], xb + xlen, (i + 1) * c.x_total * plane), 0)
+            << "dx after the slice";
+      }
+      EXPECT_TRUE(near("dW", gpu[2], cpu[2], 1e-4, 1e-4 * test::max_abs(cpu[2])));
+      EXPECT_TRUE(near("db", gpu[3], cpu[3], 1e-4, 1e-4 * test::max_abs(cpu[3])));
+    }
+  }
+}
+
+// BatchNorm (fused ReLU) reading a strided slice into a packed output, and its backward adding
+// into a strided slice of a gradient buffer whose other channels must keep their values.
+TEST_F(GpuNewOps, StridedBatchNormViewsMatchCpu) {
+  Context gctx(Device::CUDA), cctx(Device::CPU);
+  BatchNormOptions relu;
+  relu.fuse_relu = true;
+  // 5 channels of a 9-channel buffer at 6x6 (one block per channel), and of 20x20 with a batch
+  // of 16 (several blocks per channel: the combining kernels).
+  for (const int64_t hw : {int64_t{6}, int64_t{20}}) {
+    const int64_t n = hw == 6 ? 3 : 16, c = 5, total = 9;
+    SCOPED_TRACE("hw " + std::to_string(hw));
+    auto gbn = BatchNorm2d(c, relu), cbn = BatchNorm2d(c, relu);
+    Rng r1(0), r2(0);
+    const Shape packed{n, c, hw, hw}, buffer{n, total, hw, hw};
+    cbn->build(packed, Device::CPU, r1);
+    gbn->build(packed, Device::CUDA, r2);
+    const Tensor xh = host_uniform(buffer, 12, -2.0f, 3.0f), dyh = host_uniform(packed, 13);
+    const Tensor gh = host_uniform(buffer, 14);
+    std::vector<float> y[2], g[2], dgamma[2];
+    for (int dev = 0; dev < 2; ++dev) {
+      const Device device = dev == 0 ? Device::CPU : Device::CUDA;
+      Context& ctx = dev == 0 ? cctx : gctx;
+      BatchNorm& bn = dev == 0 ? *cbn : *gbn;
+      Tensor x = xh.to(device), dy = dyh.to(device), grad = gh.to(device), out(packed, device);
+      out.fill(test::kNaN);
+      const BatchView xv = BatchView::of(x).channels(0, c), gv = BatchView::of(grad).channels(0, c);
+      bn.forward_view(xv, BatchView::of(out), ctx);
+      bn.backward_view(xv, BatchView::of(out), BatchView::of(dy), &gv, ctx, true);
+      y[dev] = out.to_vector(ctx.stream());
+      g[dev] = grad.to_vector(ctx.stream());
+      dgamma[dev] = bn.parameters()[0].grad->to_vector(ctx.stream());
+    }
+    EXPECT_TRUE(near("y", y[1], y[0], 1e-5, 1e-5));
+    EXPECT_TRUE(near("accumulated dx buffer", g[1], g[0], 1e-4, 1e-5));
+    EXPECT_TRUE(near("dgamma", dgamma[1], dgamma[0], 1e-4, 1e-4));
+    const std::vector<float> initial = gh.to_vector();
+    for (int64_t i = 0; i < n; ++i)  // channels [c, total) of every sample untouched
+      for (int64_t j = c * hw * hw; j < total * hw * hw; ++j)
+        ASSERT_EQ(g[1][i * total * hw * hw + j], initial[i * total * hw * hw + j]) << i << " " << j;
+  }
+}
+
+TEST_F(GpuNewOps, DeviceTensorMemoryIsCounted) {
+  const TensorMemory before = tensor_memory(Device::CUDA);
+  {
+    Tensor t(Shape{1 << 20}, Device::CUDA);
+    const TensorMemory during = tensor_memory(Device::CUDA);
+    EXPECT_EQ(during.current_bytes - before.current_bytes, int64_t{4} << 20);
+    EXPECT_GE(during.peak_bytes, during.current_bytes);
+  }
+  EXPECT_EQ(tensor_memory(Device::CUDA).current_bytes, before.current_bytes);
+}
+
+}  // namespace
+}  // namespace cutrain
