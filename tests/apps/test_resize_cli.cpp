@@ -1,0 +1,72 @@
+// `cutrain train --resize` and `cutrain eval` of a resized run, on the CPU with a small
+// generated data set: the model is built for the resized input, the book's learning rate is the
+// default for the deeper networks, the memory lines are printed, and eval resizes like training.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+#include "support/synthetic_data.h"
+#include "support/temp_dir.h"
+
+namespace cutrain {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string output;
+};
+
+CliRun cutrain_cli(const std::string& args) {
+  const std::string command = "'" CUTRAIN_CLI_PATH "' " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+TEST(ResizeCli, TrainsResizedAndEvalResizesTheSameWay) {
+  test::TempDir dir;
+  const std::string data = dir.path().string();
+  test::write_fashion_mnist_dir(data, test::separable_images(24, 1), test::separable_images(10, 2));
+  const CliRun train = cutrain_cli(
+      "train --device cpu --model resnet18 --resize 32 --epochs 1 "
+      "--batch-size 8 --no-progress --data '" +
+      data + "' --checkpoint-dir '" + dir.file("ck") + "'");
+  ASSERT_EQ(train.code, 0) << train.output;
+  EXPECT_TRUE(has(train.output, "input [1, 32, 32] (resized on the training device)"))
+      << train.output;
+  EXPECT_TRUE(has(train.output, "sgd lr 0.05")) << train.output;
+  EXPECT_TRUE(has(train.output, "memory: ")) << train.output;
+  EXPECT_TRUE(has(train.output, "at the peak of training")) << train.output;
+
+  const CliRun eval = cutrain_cli("eval --device cpu --batch-size 4 --data '" + data +
+                                  "' --checkpoint '" + dir.file("ck/last.safetensors") + "'");
+  ASSERT_EQ(eval.code, 0) << eval.output;
+  EXPECT_TRUE(has(eval.output, "model resnet18 after epoch 1")) << eval.output;
+  EXPECT_TRUE(has(eval.output, "(10 examples")) << eval.output;
+}
+
+TEST(ResizeCli, LeNetsRefuseAResize) {
+  test::TempDir dir;
+  const std::string data = dir.path().string();
+  test::write_fashion_mnist_dir(data, test::separable_images(8, 1), test::separable_images(8, 2));
+  const CliRun r = cutrain_cli(
+      "train --device cpu --model lenet --resize 32 --epochs 1 "
+      "--no-progress --data '" +
+      data + "'");
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_TRUE(has(r.output, "1x28x28")) << r.output;
+}
+
+}  // namespace
+}  // namespace cutrain
