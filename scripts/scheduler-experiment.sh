@@ -25,7 +25,7 @@ for name in constant sqrt multifactor cosine cosine-warmup; do
   echo "== $name: --scheduler '${specs[$name]}' --lr ${base_lr[$name]}"
   "$BIN" train --model lenet --optimizer sgd --batch-size 256 --epochs "$EPOCHS" \
     --device "$DEVICE" --lr "${base_lr[$name]}" --scheduler "${specs[$name]}" \
-    --schedule-unit epoch --metrics "$OUT/$name.jsonl" --no-progress | tail -n 1
+    --schedule-unit epoch --metrics "$OUT/$name.jsonl" --no-progress | grep "^epoch" | tail -n 1
   "$BIN" plot "$OUT/$name.jsonl" -o "$OUT/$name.svg" --title "$name" > /dev/null
   "$BIN" schedule --scheduler "${specs[$name]}" --lr "${base_lr[$name]}" --steps "$EPOCHS" \
     --plot "$OUT/$name-lr.svg" > /dev/null 2>&1
