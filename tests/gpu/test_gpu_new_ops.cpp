@@ -20,18 +20,22 @@
 #include "cutrain/models/conv2d.h"
 #include "cutrain/models/pooling.h"
 #include "global_avg_pool.h"
-#include "support/gpu_compare.h"
+#include "support/compare.h"
+#include "support/cuda_test.h"
 
 namespace cutrain {
 namespace {
 
-using test::device_poisoned;
-using test::host_uniform;
-using test::near;
-using test::uniform_values;
+using test::Near;
 namespace kernels = cutrain::kernels;
 
-using GpuNewOps = test::GpuTest;
+using GpuNewOps = test::CudaTest;
+
+// n seeded values, uniform in [-1, 1).
+std::vector<float> uniform_values(uint64_t seed, int64_t n) {
+  Rng rng(seed);
+  return test::Uniform(rng, n, -1.0f, 1.0f);
+}
 
 constexpr int64_t kGuard = 37;  // poisoned elements after an output that must stay NaN
 
@@ -48,19 +52,19 @@ TEST_F(GpuNewOps, AddKernelsMatchCpu) {
       const Tensor da = Tensor::from_vector(a, {n}, Device::CUDA);
       const Tensor db = Tensor::from_vector(b, {n}, Device::CUDA);
       const Tensor ddy = Tensor::from_vector(dy, {n}, Device::CUDA);
-      Tensor dyout = device_poisoned({n + kGuard}), dg = device_poisoned({n + kGuard});
+      Tensor dyout = test::Poisoned(Shape{n + kGuard}), dg = test::Poisoned(Shape{n + kGuard});
       kernels::launch_add_forward(da.data(), db.data(), dyout.data(), n, relu, ctx.stream());
       std::vector<float> got = dyout.to_vector(ctx.stream());
-      EXPECT_TRUE(near("forward", {got.begin(), got.begin() + n}, y, 0, 0));
-      EXPECT_EQ(test::written_in(got, n, n + kGuard), 0);
+      EXPECT_TRUE(Near("forward", {got.begin(), got.begin() + n}, y, 0, 0));
+      EXPECT_EQ(test::WrittenIn(got, n, n + kGuard), 0);
       kernels::launch_add_backward(dyout.data(), ddy.data(), dg.data(), n, relu, ctx.stream());
       got = dg.to_vector(ctx.stream());
-      EXPECT_TRUE(near("backward", {got.begin(), got.begin() + n}, g, 0, 0));
-      EXPECT_EQ(test::written_in(got, n, n + kGuard), 0);
+      EXPECT_TRUE(Near("backward", {got.begin(), got.begin() + n}, g, 0, 0));
+      EXPECT_EQ(test::WrittenIn(got, n, n + kGuard), 0);
       // In place, as the residual block uses it: a += b.
       Tensor inplace = Tensor::from_vector(a, {n}, Device::CUDA);
       kernels::launch_add_forward(inplace.data(), db.data(), inplace.data(), n, relu, ctx.stream());
-      EXPECT_TRUE(near("in place", inplace.to_vector(ctx.stream()), y, 0, 0));
+      EXPECT_TRUE(Near("in place", inplace.to_vector(ctx.stream()), y, 0, 0));
     }
   }
 }
@@ -80,18 +84,18 @@ TEST_F(GpuNewOps, GlobalAvgPoolMatchesCpu) {
     kernels::global_avg_pool_backward_cpu(dy.data(), dx.data(), c.planes, c.s);
     const Tensor dxin = Tensor::from_vector(x, {c.planes * c.s}, Device::CUDA);
     const Tensor ddy = Tensor::from_vector(dy, {c.planes}, Device::CUDA);
-    Tensor gy = device_poisoned({c.planes + kGuard}),
-           gdx = device_poisoned({c.planes * c.s + kGuard});
+    Tensor gy = test::Poisoned(Shape{c.planes + kGuard}),
+           gdx = test::Poisoned(Shape{c.planes * c.s + kGuard});
     kernels::launch_global_avg_pool_forward(dxin.data(), gy.data(), c.planes, c.s, ctx.stream());
     kernels::launch_global_avg_pool_backward(ddy.data(), gdx.data(), c.planes, c.s, ctx.stream());
     const std::vector<float> got_y = gy.to_vector(ctx.stream()),
                              got_dx = gdx.to_vector(ctx.stream());
     // Same summation order on both devices (global_avg_pool_math.h): equal up to the last bit
     // in practice; a tolerance of one rounding keeps the test about the order, not the compiler.
-    EXPECT_TRUE(near("forward", {got_y.begin(), got_y.begin() + c.planes}, y, 1e-6, 1e-7));
-    EXPECT_TRUE(near("backward", {got_dx.begin(), got_dx.begin() + c.planes * c.s}, dx, 0, 0));
-    EXPECT_EQ(test::written_in(got_y, c.planes, c.planes + kGuard), 0);
-    EXPECT_EQ(test::written_in(got_dx, c.planes * c.s, c.planes * c.s + kGuard), 0);
+    EXPECT_TRUE(Near("forward", {got_y.begin(), got_y.begin() + c.planes}, y, 1e-6, 1e-7));
+    EXPECT_TRUE(Near("backward", {got_dx.begin(), got_dx.begin() + c.planes * c.s}, dx, 0, 0));
+    EXPECT_EQ(test::WrittenIn(got_y, c.planes, c.planes + kGuard), 0);
+    EXPECT_EQ(test::WrittenIn(got_dx, c.planes * c.s, c.planes * c.s + kGuard), 0);
   }
 }
 
@@ -110,16 +114,16 @@ TEST_F(GpuNewOps, BilinearResizeMatchesCpu) {
     kernels::bilinear_resize_backward_cpu(d, dy.data(), dx.data());
     const Tensor gx = Tensor::from_vector(x, {in}, Device::CUDA);
     const Tensor gdy = Tensor::from_vector(dy, {out}, Device::CUDA);
-    Tensor gy = device_poisoned({out + kGuard}), gdx = device_poisoned({in + kGuard});
+    Tensor gy = test::Poisoned(Shape{out + kGuard}), gdx = test::Poisoned(Shape{in + kGuard});
     kernels::launch_bilinear_resize_forward(d, gx.data(), gy.data(), ctx.stream());
     kernels::launch_bilinear_resize_backward(d, gdy.data(), gdx.data(), ctx.stream());
     const std::vector<float> got_y = gy.to_vector(ctx.stream()),
                              got_dx = gdx.to_vector(ctx.stream());
     // The GPU may contract a*b + c into FMAs: a few roundings of difference.
-    EXPECT_TRUE(near("forward", {got_y.begin(), got_y.begin() + out}, y, 1e-5, 1e-6));
-    EXPECT_TRUE(near("backward", {got_dx.begin(), got_dx.begin() + in}, dx, 1e-5, 1e-5));
-    EXPECT_EQ(test::written_in(got_y, out, out + kGuard), 0);
-    EXPECT_EQ(test::written_in(got_dx, in, in + kGuard), 0);
+    EXPECT_TRUE(Near("forward", {got_y.begin(), got_y.begin() + out}, y, 1e-5, 1e-6));
+    EXPECT_TRUE(Near("backward", {got_dx.begin(), got_dx.begin() + in}, dx, 1e-5, 1e-5));
+    EXPECT_EQ(test::WrittenIn(got_y, out, out + kGuard), 0);
+    EXPECT_EQ(test::WrittenIn(got_dx, in, in + kGuard), 0);
   }
 }
 
@@ -154,11 +158,11 @@ TEST_F(GpuNewOps, PaddedPoolingMatchesCpu) {
     for (size_t i = 0; i < v.size(); ++i)
       v[i] = 0.01f * static_cast<float>((i * 37) % v.size()) - 3.0f;
     const Tensor x = Tensor::from_vector(v, in, Device::CPU);
-    const Tensor dy = host_uniform(out, 8);
+    const Tensor dy = test::HostUniform(out, 8);
     const LayerRun c = run_layer(cpu, Device::CPU, x, dy, out, cctx);
     const LayerRun g = run_layer(gpu, Device::CUDA, x, dy, out, gctx);
-    EXPECT_TRUE(near("forward", g.y, c.y, 1e-6, 1e-6));
-    EXPECT_TRUE(near("backward", g.dx, c.dx, 1e-6, 1e-6));
+    EXPECT_TRUE(Near("forward", g.y, c.y, 1e-6, 1e-6));
+    EXPECT_TRUE(Near("backward", g.dx, c.dx, 1e-6, 1e-6));
   }
 }
 
@@ -183,7 +187,7 @@ TEST_F(GpuNewOps, StridedConvViewsMatchCpu) {
     for (const int64_t n : {built, int64_t{3}}) {  // a plan per batch size
       SCOPED_TRACE("batch " + std::to_string(n));
       const Shape xs{n, c.x_total, c.hw, c.hw}, ys{n, c.y_total, c.hw, c.hw};
-      const Tensor xh = host_uniform(xs, 10), dyh = host_uniform(ys, 11);
+      const Tensor xh = test::HostUniform(xs, 10), dyh = test::HostUniform(ys, 11);
       std::vector<std::vector<float>> result[2];  // y buffer, dx buffer, dW, db per device
       for (int dev = 0; dev < 2; ++dev) {
         const Device device = dev == 0 ? Device::CPU : Device::CUDA;
@@ -211,21 +215,21 @@ TEST_F(GpuNewOps, StridedConvViewsMatchCpu) {
         const size_t xb = static_cast<size_t>((i * c.x_total + c.x_begin) * plane);
         const size_t ylen = static_cast<size_t>(c.cout * plane),
                      xlen = static_cast<size_t>(c.cin * plane);
-        EXPECT_TRUE(near("y sample " + std::to_string(i),
+        EXPECT_TRUE(Near("y sample " + std::to_string(i),
                          {gpu[0].begin() + yb, gpu[0].begin() + yb + ylen},
                          {cpu[0].begin() + yb, cpu[0].begin() + yb + ylen}, 1e-5, 1e-5));
-        EXPECT_TRUE(near("dx sample " + std::to_string(i),
+        EXPECT_TRUE(Near("dx sample " + std::to_string(i),
                          {gpu[1].begin() + xb, gpu[1].begin() + xb + xlen},
                          {cpu[1].begin() + xb, cpu[1].begin() + xb + xlen}, 1e-5, 1e-5));
-        EXPECT_EQ(test::written_in(gpu[0], i * c.y_total * plane, yb), 0) << "y before the slice";
-        EXPECT_EQ(test::written_in(gpu[0], yb + ylen, (i + 1) * c.y_total * plane), 0)
+        EXPECT_EQ(test::WrittenIn(gpu[0], i * c.y_total * plane, yb), 0) << "y before the slice";
+        EXPECT_EQ(test::WrittenIn(gpu[0], yb + ylen, (i + 1) * c.y_total * plane), 0)
             << "y after the slice";
-        EXPECT_EQ(test::written_in(gpu[1], i * c.x_total * plane, xb), 0) << "dx before the slice";
-        EXPECT_EQ(test::written_in(gpu[1], xb + xlen, (i + 1) * c.x_total * plane), 0)
+        EXPECT_EQ(test::WrittenIn(gpu[1], i * c.x_total * plane, xb), 0) << "dx before the slice";
+        EXPECT_EQ(test::WrittenIn(gpu[1], xb + xlen, (i + 1) * c.x_total * plane), 0)
             << "dx after the slice";
       }
-      EXPECT_TRUE(near("dW", gpu[2], cpu[2], 1e-4, 1e-4 * test::max_abs(cpu[2])));
-      EXPECT_TRUE(near("db", gpu[3], cpu[3], 1e-4, 1e-4 * test::max_abs(cpu[3])));
+      EXPECT_TRUE(Near("dW", gpu[2], cpu[2], 1e-4, 1e-4 * test::MaxAbs(cpu[2])));
+      EXPECT_TRUE(Near("db", gpu[3], cpu[3], 1e-4, 1e-4 * test::MaxAbs(cpu[3])));
     }
   }
 }
@@ -246,8 +250,9 @@ TEST_F(GpuNewOps, StridedBatchNormViewsMatchCpu) {
     const Shape packed{n, c, hw, hw}, buffer{n, total, hw, hw};
     cbn->build(packed, Device::CPU, r1);
     gbn->build(packed, Device::CUDA, r2);
-    const Tensor xh = host_uniform(buffer, 12, -2.0f, 3.0f), dyh = host_uniform(packed, 13);
-    const Tensor gh = host_uniform(buffer, 14);
+    const Tensor xh = test::HostUniform(buffer, 12, -2.0f, 3.0f),
+                 dyh = test::HostUniform(packed, 13);
+    const Tensor gh = test::HostUniform(buffer, 14);
     std::vector<float> y[2], g[2], dgamma[2];
     for (int dev = 0; dev < 2; ++dev) {
       const Device device = dev == 0 ? Device::CPU : Device::CUDA;
@@ -262,9 +267,9 @@ TEST_F(GpuNewOps, StridedBatchNormViewsMatchCpu) {
       g[dev] = grad.to_vector(ctx.stream());
       dgamma[dev] = bn.parameters()[0].grad->to_vector(ctx.stream());
     }
-    EXPECT_TRUE(near("y", y[1], y[0], 1e-5, 1e-5));
-    EXPECT_TRUE(near("accumulated dx buffer", g[1], g[0], 1e-4, 1e-5));
-    EXPECT_TRUE(near("dgamma", dgamma[1], dgamma[0], 1e-4, 1e-4));
+    EXPECT_TRUE(Near("y", y[1], y[0], 1e-5, 1e-5));
+    EXPECT_TRUE(Near("accumulated dx buffer", g[1], g[0], 1e-4, 1e-5));
+    EXPECT_TRUE(Near("dgamma", dgamma[1], dgamma[0], 1e-4, 1e-4));
     const std::vector<float> initial = gh.to_vector();
     for (int64_t i = 0; i < n; ++i)  // channels [c, total) of every sample untouched
       for (int64_t j = c * hw * hw; j < total * hw * hw; ++j)

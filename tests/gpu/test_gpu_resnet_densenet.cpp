@@ -22,18 +22,18 @@
 #include "cutrain/models/softmax_cross_entropy.h"
 #include "cutrain/optim/optimizer.h"
 #include "cutrain/train/trainer.h"
-#include "support/gpu_compare.h"
+#include "support/compare.h"
+#include "support/cuda_test.h"
 #include "support/synthetic_data.h"
 
 namespace cutrain {
 namespace {
 
-using test::host_uniform;
 using test::kNaN;
-using test::max_abs;
-using test::near;
+using test::MaxAbs;
+using test::Near;
 
-using GpuResNetDenseNet = test::GpuTest;
+using GpuResNetDenseNet = test::CudaTest;
 
 // --- single blocks ----------------------------------------------------------------------------
 
@@ -67,16 +67,16 @@ void compare_block(const std::function<std::unique_ptr<Layer>()>& make, const Sh
     SCOPED_TRACE(cpu->kind() + " at batch " + std::to_string(n));
     Shape in = built, o = out;
     in[0] = o[0] = n;
-    const Tensor x = host_uniform(in, 20 + n, -1.0f, 1.5f), dy = host_uniform(o, 30 + n);
+    const Tensor x = test::HostUniform(in, 20 + n, -1.0f, 1.5f), dy = test::HostUniform(o, 30 + n);
     const BlockResult c = run_block(*cpu, Device::CPU, x, dy, cctx);
     const BlockResult g = run_block(*gpu, Device::CUDA, x, dy, gctx);
-    EXPECT_TRUE(near("y", g.y, c.y, 1e-4, 1e-5 * (1.0 + max_abs(c.y))));
-    EXPECT_TRUE(near("dx", g.dx, c.dx, 1e-3, 1e-4 * max_abs(c.dx)));
+    EXPECT_TRUE(Near("y", g.y, c.y, 1e-4, 1e-5 * (1.0 + MaxAbs(c.y))));
+    EXPECT_TRUE(Near("dx", g.dx, c.dx, 1e-3, 1e-4 * MaxAbs(c.dx)));
     // Conv biases before a BatchNorm have zero gradients up to rounding noise: the tolerance of
-    // a tensor is relative to the block's largest gradient at least (see grad_scales).
-    const std::vector<double> scale = test::grad_scales(c.grads, 1e-2);
+    // a tensor is relative to the block's largest gradient at least (see GradScales).
+    const std::vector<double> scale = test::GradScales(c.grads, 1e-2);
     for (size_t i = 0; i < names.size(); ++i)
-      EXPECT_TRUE(near(names[i].name + " grad", g.grads[i], c.grads[i], 1e-3, 1e-3 * scale[i]));
+      EXPECT_TRUE(Near(names[i].name + " grad", g.grads[i], c.grads[i], 1e-3, 1e-3 * scale[i]));
   }
 }
 
@@ -117,26 +117,12 @@ TEST_F(GpuResNetDenseNet, DenseBlocksMatchCpu) {
 constexpr int64_t kMaxBatch = 8;
 constexpr double kLr = 0.1;
 
-struct Side {
-  Side(Device device, const std::string& model) : ctx(device), net(make_model(model)) {
-    net.build(Shape{1, 28, 28}, kMaxBatch, device, /*seed=*/0);
-    loss.build(kMaxBatch, device);
-    opt = make_optimizer("sgd", net.parameters(), kLr, ctx);
-    sums = Tensor(Shape{2}, device);
-  }
-  Context ctx;
-  Sequential net;
-  SoftmaxCrossEntropy loss;
-  std::unique_ptr<Optimizer> opt;
-  Tensor sums;
-};
-
 struct StepResult {
   std::vector<float> logits, sums;
   std::vector<std::vector<float>> grads, params;
 };
 
-StepResult step(Side& s, const Tensor& x_host, const Tensor& labels_host) {
+StepResult step(test::TrainingSide& s, const Tensor& x_host, const Tensor& labels_host) {
   cudaStream_t stream = s.ctx.stream();
   Tensor x = x_host.to(s.ctx.device(), stream), labels = labels_host.to(s.ctx.device(), stream);
   std::vector<Parameter> params = s.net.parameters();
@@ -156,13 +142,14 @@ StepResult step(Side& s, const Tensor& x_host, const Tensor& labels_host) {
 }
 
 void run_steps(const std::string& model, const std::vector<int64_t>& batches) {
-  Side cpu(Device::CPU, model), gpu(Device::CUDA, model);
+  test::TrainingSide cpu(Device::CPU, model, kMaxBatch, kLr),
+      gpu(Device::CUDA, model, kMaxBatch, kLr);
   const std::vector<Parameter> pc = cpu.net.parameters(), pg = gpu.net.parameters();
   ASSERT_EQ(pc.size(), pg.size());
   for (size_t i = 0; i < pc.size(); ++i) {
     ASSERT_EQ(pc[i].name, pg[i].name);
     ASSERT_TRUE(
-        near(pc[i].name + " initial", pg[i].value->to_vector(), pc[i].value->to_vector(), 0, 0));
+        Near(pc[i].name + " initial", pg[i].value->to_vector(), pc[i].value->to_vector(), 0, 0));
   }
   for (size_t k = 0; k < batches.size(); ++k) {
     const int64_t n = batches[k];
@@ -170,7 +157,7 @@ void run_steps(const std::string& model, const std::vector<int64_t>& batches) {
     Rng rng(500 + k);
     std::vector<float> labels(static_cast<size_t>(n));
     for (float& v : labels) v = static_cast<float>(rng.below(10));
-    const Tensor x = host_uniform({n, 1, 28, 28}, 600 + k, 0.0f, 1.0f);
+    const Tensor x = test::HostUniform({n, 1, 28, 28}, 600 + k, 0.0f, 1.0f);
     const Tensor y = Tensor::from_vector(labels, {n}, Device::CPU);
     const StepResult c = step(cpu, x, y);
     const StepResult g = step(gpu, x, y);
@@ -180,16 +167,16 @@ void run_steps(const std::string& model, const std::vector<int64_t>& batches) {
     // stem BN's scale in DenseNet, whose consumers all normalise again) by up to 1.2e-6 of the
     // model's largest gradient. The bounds leave a margin of 10 or more and still catch any
     // real defect, which is off by far more.
-    EXPECT_TRUE(near("logits", g.logits, c.logits, 1e-3, 1e-4 * (1.0 + max_abs(c.logits))));
-    EXPECT_TRUE(near("loss sum", {g.sums[0]}, {c.sums[0]}, 1e-4, 1e-5));
+    EXPECT_TRUE(Near("logits", g.logits, c.logits, 1e-3, 1e-4 * (1.0 + MaxAbs(c.logits))));
+    EXPECT_TRUE(Near("loss sum", {g.sums[0]}, {c.sums[0]}, 1e-4, 1e-5));
     // A near tie between two logits may flip one prediction.
     EXPECT_LE(std::abs(g.sums[1] - c.sums[1]), 1.0f) << "correct predictions";
-    const std::vector<double> scale = test::grad_scales(c.grads, 1e-2);
+    const std::vector<double> scale = test::GradScales(c.grads, 1e-2);
     for (size_t i = 0; i < pc.size(); ++i) {
       const double grad_atol = 1e-3 * scale[i];
-      EXPECT_TRUE(near(pc[i].name + " grad", g.grads[i], c.grads[i], 1e-3, grad_atol));
-      EXPECT_TRUE(near(pc[i].name + " after the step", g.params[i], c.params[i], 1e-5,
-                       1e-6 * (1.0 + max_abs(c.params[i])) + kLr * grad_atol));
+      EXPECT_TRUE(Near(pc[i].name + " grad", g.grads[i], c.grads[i], 1e-3, grad_atol));
+      EXPECT_TRUE(Near(pc[i].name + " after the step", g.params[i], c.params[i], 1e-5,
+                       1e-6 * (1.0 + MaxAbs(c.params[i])) + kLr * grad_atol));
     }
     if (::testing::Test::HasFatalFailure()) return;
   }
@@ -243,7 +230,7 @@ TEST_F(GpuResNetDenseNet, DenseNetPeakMemoryAtD2lBatch) {
       net.build({1, 96, 96}, 256, Device::CUDA, 0);
       SoftmaxCrossEntropy loss;
       loss.build(256, Device::CUDA);
-      Tensor x = host_uniform({256, 1, 96, 96}, 1, 0.0f, 1.0f).to(Device::CUDA);
+      Tensor x = test::HostUniform({256, 1, 96, 96}, 1, 0.0f, 1.0f).to(Device::CUDA);
       Tensor labels = Tensor::zeros({256}, Device::CUDA), sums(Shape{2}, Device::CUDA);
       loss.forward(net.forward(x, ctx), labels, &net.output_grad(), sums.data(), ctx);
       net.backward(ctx);

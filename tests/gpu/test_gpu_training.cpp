@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,7 +30,6 @@ using cutrain::Rng;
 using cutrain::Shape;
 using cutrain::Tensor;
 
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr int64_t kMaxBatch = 16;
 constexpr double kLr = 0.1;
 constexpr double kRtol = 1e-4;
@@ -39,6 +37,7 @@ constexpr double kAtol = 1e-5;      // logits, loss sum, parameters: absolute
 constexpr double kGradAtol = 1e-4;  // gradients: relative to each tensor's largest |value|
 
 using GpuTraining = cutrain::test::CudaTest;
+using cutrain::test::kNaN;
 using cutrain::test::MaxAbs;
 using cutrain::test::Near;
 using cutrain::test::TrainingSide;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <iomanip>
 #include <limits>
 #include <string>
@@ -21,6 +22,25 @@ inline double MaxAbs(const std::vector<float>& v) {
   for (float x : v)
     if (std::isfinite(x)) m = std::max(m, std::abs(static_cast<double>(x)));
   return m;
+}
+
+/// The tolerance scale of each gradient tensor: its own largest |value|, but at least
+/// `floor` times the largest over all tensors. A gradient that is zero in exact arithmetic (the
+/// bias of a convolution followed by BatchNorm; a BatchNorm scale whose every consumer
+/// normalises again) holds rounding noise only, which no tolerance relative to itself bounds.
+inline std::vector<double> GradScales(const std::vector<std::vector<float>>& grads, double floor) {
+  double global = 0.0;
+  for (const auto& g : grads) global = std::max(global, MaxAbs(g));
+  std::vector<double> scales;
+  for (const auto& g : grads) scales.push_back(std::max(MaxAbs(g), floor * global));
+  return scales;
+}
+
+/// Elements of `v` in [begin, end) that are not NaN (a poisoned region the GPU must not touch).
+inline int64_t WrittenIn(const std::vector<float>& v, size_t begin, size_t end) {
+  int64_t count = 0;
+  for (size_t i = begin; i < end && i < v.size(); ++i) count += std::isnan(v[i]) ? 0 : 1;
+  return count;
 }
 
 /// Elements [from, end) were poisoned with NaN before the GPU call and must not have been

@@ -21,6 +21,8 @@
 
 namespace cutrain::test {
 
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
 /// Base fixture of the GPU tests: each test is skipped (GTEST_SKIP) without a usable device.
 class CudaTest : public ::testing::Test {
  protected:
@@ -37,6 +39,12 @@ inline std::vector<float> Uniform(Rng& rng, int64_t n, float lo, float hi) {
   return v;
 }
 
+/// A host tensor of `shape` whose values are Uniform(Rng(seed), numel, lo, hi).
+inline Tensor HostUniform(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Rng rng(seed);
+  return Tensor::from_vector(Uniform(rng, numel_of(shape), lo, hi), shape, Device::CPU);
+}
+
 /// A device copy of `v`, queued on ctx's stream.
 inline Tensor Upload(const std::vector<float>& v, const Context& ctx) {
   Tensor t(Shape{static_cast<int64_t>(v.size())}, Device::CUDA);
@@ -47,7 +55,14 @@ inline Tensor Upload(const std::vector<float>& v, const Context& ctx) {
 /// n device values, all NaN, so that an element a kernel fails to write is seen.
 inline Tensor Poisoned(int64_t n, const Context& ctx) {
   Tensor t(Shape{n}, Device::CUDA);
-  t.fill(std::numeric_limits<float>::quiet_NaN(), ctx.stream());
+  t.fill(kNaN, ctx.stream());
+  return t;
+}
+
+/// A device tensor of `shape`, all NaN, filled synchronously (on the default stream).
+inline Tensor Poisoned(const Shape& shape) {
+  Tensor t(shape, Device::CUDA);
+  t.fill(kNaN);
   return t;
 }
 

@@ -6,40 +6,17 @@
 #include <limits>
 #include <sstream>
 
+#include "svg_common.h"
+
 namespace cutrain {
 namespace {
 
+using detail::escape;
+using detail::num;
+using detail::ticks;
+
 constexpr const char* kPathColor = "#ff7f0e";
 constexpr const char* kLineColor = "#1f77b4";
-
-// About five "nice" tick values (1, 2, 5 x 10^k) covering [lo, hi].
-std::vector<double> ticks(double lo, double hi) {
-  const double raw = (hi - lo) / 5.0;
-  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = mag;
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * mag >= raw) {
-      step = m * mag;
-      break;
-    }
-  std::vector<double> out;
-  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
-    out.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
-  return out;
-}
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s)
-    out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
-  return out;
-}
 
 // Maps data coordinates into the plot frame and writes the frame, grid, ticks and labels.
 struct Frame {
