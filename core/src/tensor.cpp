@@ -146,6 +146,7 @@ Tensor Tensor::narrow_batch(int64_t n) const {
 }
 
 void Tensor::zero(cudaStream_t stream) {
+  if (numel_ == 0) return;
   if (device_ == Device::CPU) {
     std::memset(data(), 0, bytes());
     return;
@@ -176,6 +177,7 @@ void Tensor::copy_from(const Tensor& src, cudaStream_t stream) {
   if (src.numel() != numel_)
     throw ConfigError("copy_from: source " + to_string(src.shape()) + " into " +
                       to_string(shape_));
+  if (numel_ == 0) return;
   if (device_ == Device::CPU && src.device() == Device::CPU) {
     std::memcpy(data(), src.data(), bytes());
     return;
@@ -197,6 +199,7 @@ void Tensor::copy_from_host(const float* src, int64_t count, cudaStream_t stream
     throw ConfigError("copy_from_host: " + std::to_string(count) + " values into tensor " +
                       to_string(shape_));
   const size_t n = static_cast<size_t>(count) * sizeof(float);
+  if (n == 0) return;
   if (device_ == Device::CPU) {
     std::memcpy(data(), src, n);
     return;
@@ -219,6 +222,7 @@ Tensor Tensor::to(Device device, cudaStream_t stream) const {
 
 std::vector<float> Tensor::to_vector(cudaStream_t stream) const {
   std::vector<float> out(static_cast<size_t>(numel_));
+  if (numel_ == 0) return out;  // empty or moved-from: no storage to read (memcpy needs one)
   if (device_ == Device::CPU) {
     std::memcpy(out.data(), data(), bytes());
     return out;

@@ -69,7 +69,8 @@ std::string encode_safetensors(const SafetensorsFile& file) {
   put_u64_le(out, json.size());
   out += json;
   for (const NamedArray& t : file.tensors)
-    out.append(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float));
+    if (!t.values.empty())
+      out.append(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float));
   return out;
 }
 
@@ -150,7 +151,7 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
       fail(where + ": " + std::to_string(end - begin) + " bytes for shape " + to_string(t.shape) +
            " (expected " + std::to_string(expect) + ")");
     t.values.resize(expect / sizeof(float));
-    std::memcpy(t.values.data(), bytes.data() + 8 + n + begin, expect);
+    if (expect > 0) std::memcpy(t.values.data(), bytes.data() + 8 + n + begin, expect);
     spans.push_back({begin, end, name});
     file.tensors.push_back(std::move(t));
   }
