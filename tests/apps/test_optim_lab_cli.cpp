@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/cli.h"
 #include "support/temp_dir.h"
 
 namespace cutrain {
@@ -17,22 +18,11 @@ namespace {
 
 using test::Contains;
 
-struct Result {
-  int code;
-  std::string output;
-};
+using Result = test::CliResult;
 
 // `stderr_to`: "2>&1" to capture both streams, "2>/dev/null" for stdout alone.
 Result run_cli(const std::string& args, const std::string& stderr_to = "2>&1") {
-  const std::string cmd = "'" CUTRAIN_CLI_PATH "' " + args + " " + stderr_to;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return test::run_shell("'" CUTRAIN_CLI_PATH "' " + args + " " + stderr_to);
 }
 
 // Output lines that are not '#' comments.

@@ -7,28 +7,16 @@
 #include <cstdio>
 #include <string>
 
+#include "support/cli.h"
 #include "support/synthetic_data.h"
 #include "support/temp_dir.h"
 
 namespace cutrain {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string output;
-};
+using CliRun = test::CliResult;
 
-CliRun cutrain_cli(const std::string& args) {
-  const std::string command = "'" CUTRAIN_CLI_PATH "' " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+CliRun cutrain_cli(const std::string& args) { return test::run_cli(args); }
 
 bool has(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;

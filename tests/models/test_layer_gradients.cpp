@@ -16,12 +16,7 @@ namespace {
 using test::check_layer_gradients;
 using test::describe;
 
-Tensor random_input(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
-  Tensor x(shape, Device::CPU);
-  Rng rng(seed);
-  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = rng.uniform(lo, hi);
-  return x;
-}
+using test::random_input;
 
 // Values far from any kink: |x| in [0.1, 1] with a random sign.
 Tensor away_from_zero(const Shape& shape, uint64_t seed) {

@@ -22,12 +22,7 @@ namespace {
 using test::check_layer_gradients;
 using test::describe;
 
-Tensor random_input(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
-  Tensor x(shape, Device::CPU);
-  Rng rng(seed);
-  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = rng.uniform(lo, hi);
-  return x;
-}
+using test::random_input;
 
 std::vector<float> run_forward(Layer& layer, const Tensor& x) {
   Rng rng(0);

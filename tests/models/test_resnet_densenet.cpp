@@ -24,12 +24,7 @@ namespace {
 using test::check_layer_gradients;
 using test::describe;
 
-Tensor random_input(const Shape& shape, uint64_t seed) {
-  Tensor x(shape, Device::CPU);
-  Rng rng(seed);
-  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = rng.uniform(-1.0f, 1.0f);
-  return x;
-}
+using test::random_input;
 
 void expect_summary_has(const Sequential& net, const std::vector<std::string>& lines) {
   const std::string s = net.summary();

@@ -40,6 +40,14 @@ struct GradTarget {
   std::vector<float> analytic;
 };
 
+/// A CPU tensor of uniform values in [lo, hi) from `seed`.
+inline Tensor random_input(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Tensor x(shape, Device::CPU);
+  Rng rng(seed);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = rng.uniform(lo, hi);
+  return x;
+}
+
 /// Compares analytic gradients with central differences of `loss` (which must recompute the
 /// scalar from the current tensor values) for every target.
 inline std::vector<GradMismatch> compare_with_finite_differences(
