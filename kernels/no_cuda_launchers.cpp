@@ -2,6 +2,7 @@
 // tensor can be created, so reaching one is a bug; it throws instead of doing nothing.
 #include "activation.h"
 #include "add.h"
+#include "batch_gather.h"
 #include "batchnorm.h"
 #include "bilinear_resize.h"
 #include "cutrain/error.h"
@@ -16,6 +17,15 @@ namespace {
   throw DeviceError(std::string(what) + ": cutrain was built without CUDA");
 }
 }  // namespace
+
+void launch_gather_batch(const uint8_t*, const uint8_t*, const int32_t*, int64_t, int64_t, float*,
+                         float*, cudaStream_t) {
+  no_cuda("launch_gather_batch");
+}
+size_t shuffle_order_scratch_bytes(int64_t) { no_cuda("shuffle_order_scratch_bytes"); }
+void launch_shuffle_order(uint64_t, uint64_t, int64_t, int32_t*, void*, cudaStream_t) {
+  no_cuda("launch_shuffle_order");
+}
 
 void launch_activation_forward(Activation, const float*, float*, int64_t, cudaStream_t) {
   no_cuda("launch_activation_forward");
@@ -43,6 +53,10 @@ void launch_softmax_ce(const float*, const float*, int64_t, int, float, float*, 
 void launch_multi_tensor_update(OptimizerRule, const TensorChunk*, int64_t, const RuleConstants&,
                                 const StepState*, cudaStream_t) {
   no_cuda("launch_multi_tensor_update");
+}
+void launch_begin_step(StepState*, cudaStream_t) { no_cuda("launch_begin_step"); }
+void launch_set_step_state(StepState*, bool, float, bool, int32_t, cudaStream_t) {
+  no_cuda("launch_set_step_state");
 }
 void launch_clip_grad_norm(const TensorChunk*, int64_t, float, float*, StepState*, cudaStream_t) {
   no_cuda("launch_clip_grad_norm");

@@ -42,6 +42,13 @@ struct StepState {
   float grad_norm = 0.0f;   ///< global L2 norm of the gradients, when clipping measured it
 };
 
+/// Start of an update, on the device inside the step (so a replayed CUDA graph advances t):
+/// t <- t + 1, no clipping unless the norm kernel then says otherwise.
+CUTRAIN_HD void begin_step(StepState& s) {
+  s.step += 1;
+  s.grad_scale = 1.0f;
+}
+
 /// Bias corrections 1 - b^t for Adam-style rules.
 CUTRAIN_HD float bias_correction(float beta, int32_t t) {
   return 1.0f - powf(beta, static_cast<float>(t));

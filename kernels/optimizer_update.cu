@@ -63,7 +63,26 @@ void launch(const TensorChunk* table, int64_t chunks, const RuleConstants& k,
   CUTRAIN_CHECK_LAUNCH("multi_tensor_update_kernel");
 }
 
+__global__ void begin_step_kernel(StepState* state) { begin_step(*state); }
+
+__global__ void set_step_state_kernel(StepState* state, bool set_lr, float lr, bool set_step,
+                                      int32_t completed_steps) {
+  if (set_lr) state->lr = lr;
+  if (set_step) state->step = completed_steps;
+}
+
 }  // namespace
+
+void launch_begin_step(StepState* state, cudaStream_t stream) {
+  begin_step_kernel<<<1, 1, 0, stream>>>(state);
+  CUTRAIN_CHECK_LAUNCH("begin_step_kernel");
+}
+
+void launch_set_step_state(StepState* state, bool set_lr, float lr, bool set_step,
+                           int32_t completed_steps, cudaStream_t stream) {
+  set_step_state_kernel<<<1, 1, 0, stream>>>(state, set_lr, lr, set_step, completed_steps);
+  CUTRAIN_CHECK_LAUNCH("set_step_state_kernel");
+}
 
 void launch_multi_tensor_update(OptimizerRule rule, const TensorChunk* table, int64_t chunks,
                                 const RuleConstants& k, const StepState* state,

@@ -22,4 +22,12 @@ void launch_multi_tensor_update(OptimizerRule rule, const TensorChunk* device_ta
                                 int64_t chunks, const RuleConstants& constants,
                                 const StepState* device_state, cudaStream_t stream);
 
+/// begin_step (optimizer_math.h) on the device StepState: one thread, stream-ordered.
+void launch_begin_step(StepState* device_state, cudaStream_t stream);
+/// Writes lr (when `set_lr`) and the completed step count (when `set_step`) into the device
+/// StepState, as a one-thread kernel: ordered on the stream like the updates, and no host
+/// memory stays referenced (unlike an asynchronous copy from a pageable value).
+void launch_set_step_state(StepState* device_state, bool set_lr, float lr, bool set_step,
+                           int32_t completed_steps, cudaStream_t stream);
+
 }  // namespace cutrain::kernels

@@ -1,5 +1,7 @@
 #include "bench_command.h"
 
+#include "train_config.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -12,6 +14,19 @@
 #include "cutrain/optim/optimizer.h"
 
 namespace cutrain::app {
+
+void add_timing_options(CLI::App* cmd, std::string& device, int& iterations, int& warmup,
+                        const std::string& unit) {
+  cmd->add_option("--device", device, "auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--iterations", iterations, "Timed " + unit)
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--warmup", warmup, "Untimed " + unit + " first")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+}
 
 BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTrainConfig& t) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (timings, not tests)");
@@ -32,6 +47,9 @@ BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTra
       ->check(CLI::Range(int64_t{1}, int64_t{1000}))
       ->capture_default_str();
   train->add_option("--lr", t.lr, "Learning rate (SGD)")->check(CLI::PositiveNumber);
+  train->add_flag("--cuda-graph", t.cuda_graph, "Replay each step from a CUDA graph");
+  train->add_flag("--data-on-device", t.data_on_device,
+                  "Keep the data set on the GPU; shuffle and gather there");
   bench->require_subcommand(1);
   CLI::App* opt = bench->add_subcommand("optimizer", "Time one fused optimizer step");
   opt->add_option("--optimizer", c.optimizer, "Optimizer")
@@ -44,22 +62,15 @@ BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTra
       ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
       ->capture_default_str();
   opt->add_flag("--lenet", c.lenet, "Use LeNet's ten parameter tensors (61,706 parameters)");
-  opt->add_option("--device", c.device, "auto, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
-  opt->add_option("--iterations", c.iterations, "Timed steps")
-      ->check(CLI::Range(1, 1'000'000))
-      ->capture_default_str();
-  opt->add_option("--warmup", c.warmup, "Untimed steps first")
-      ->check(CLI::Range(0, 1'000'000))
-      ->capture_default_str();
+  add_timing_options(opt, c.device, c.iterations, c.warmup, "steps");
   opt->add_option("--clip-norm", c.clip_norm, "Also clip by global norm (adds two launches)")
       ->check(CLI::NonNegativeNumber);
-  return {opt, train};
+  return {bench, opt, train};
 }
 
 int run_bench_train(const BenchTrainConfig& c) {
   const DeviceChoice choice = choose_device(c.device);
+  check_cuda_only_flags(c.cuda_graph, c.data_on_device, choice);
   const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
   const data::ImageDataset train = data::load_fashion_mnist(dir, data::Split::Train);
   const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
@@ -69,17 +80,26 @@ int run_bench_train(const BenchTrainConfig& c) {
   auto opt = make_optimizer("sgd", model.parameters(), c.lr, ctx);
   TrainerOptions o;
   o.batch_size = c.batch_size;
+  o.cuda_graph = c.cuda_graph;
+  o.data_on_device = c.data_on_device;
   Trainer trainer(model, *opt, ctx, train, test, o);
   trainer.train_epoch(1);  // warm-up: cuDNN plans, allocator, caches
   std::vector<double> rates;
   for (int64_t e = 0; e < c.epochs; ++e) rates.push_back(trainer.train_epoch(e + 2).examples_per_sec);
   std::vector<double> sorted = rates;
   std::sort(sorted.begin(), sorted.end());
-  std::printf("bench train: %s on %s, batch %lld, sgd; examples/sec per epoch:", c.model.c_str(),
-              device_name(choice.device), static_cast<long long>(c.batch_size));
+  const std::string mode = std::string(c.cuda_graph ? "graph" : "eager") +
+                           (c.data_on_device ? " + data-on-device" : "");
+  std::printf("bench train: %s on %s, batch %lld, sgd, %s; examples/sec per epoch:",
+              c.model.c_str(), device_name(choice.device), static_cast<long long>(c.batch_size),
+              mode.c_str());
   for (double r : rates) std::printf(" %.0f", r);
   std::printf("\nmedian %.0f examples/sec (%lld timed epochs after 1 warm-up)\n",
               sorted[sorted.size() / 2], static_cast<long long>(c.epochs));
+  if (c.cuda_graph)
+    std::printf("graphs: %lld captured, %lld replays\n",
+                static_cast<long long>(trainer.pipeline().graph_captures()),
+                static_cast<long long>(trainer.pipeline().graph_replays()));
   return 0;
 }
 
@@ -115,18 +135,10 @@ CLI::App* add_time_command(CLI::App& app, TimeConfig& c) {
   cmd->add_option("--model", c.model, "Network")
       ->check(CLI::IsMember(model_names()))
       ->capture_default_str();
-  cmd->add_option("--device", c.device, "auto, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
   cmd->add_option("--batch-size", c.batch_size, "Examples per batch")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
-  cmd->add_option("--iterations", c.iterations, "Timed forward+backward passes")
-      ->check(CLI::Range(1, 1'000'000))
-      ->capture_default_str();
-  cmd->add_option("--warmup", c.warmup, "Untimed passes first")
-      ->check(CLI::Range(0, 1'000'000))
-      ->capture_default_str();
+  add_timing_options(cmd, c.device, c.iterations, c.warmup, "forward+backward passes");
   return cmd;
 }
 

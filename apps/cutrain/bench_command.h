@@ -26,12 +26,19 @@ struct BenchTrainConfig {
   int64_t batch_size = 256;
   int64_t epochs = 3;  // timed, after one warm-up epoch
   double lr = 0.3;
+  bool cuda_graph = false;
+  bool data_on_device = false;
 };
 
 struct BenchCommands {
+  CLI::App* group;  ///< `cutrain bench` itself: other files add their subcommands to it
   CLI::App* optimizer;
   CLI::App* train;
 };
+
+/// --device (auto|cpu|cuda), --iterations and --warmup, shared by the timing commands.
+void add_timing_options(CLI::App* cmd, std::string& device, int& iterations, int& warmup,
+                        const std::string& unit);
 
 BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& optimizer,
                                 BenchTrainConfig& train);

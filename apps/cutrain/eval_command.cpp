@@ -42,7 +42,9 @@ int run_eval(const EvalConfig& c) {
   Sequential model = make_model(info.model, sample);
   model.build(sample, c.batch_size, choice.device, 0);
   load_checkpoint(c.checkpoint, model, nullptr, nullptr, ctx);
-  const EvalResult r = evaluate_model(model, test, ctx, resize);
+  PipelineOptions options;
+  options.resize = resize;
+  const EvalResult r = evaluate_model(model, test, ctx, options);
   std::printf("checkpoint %s: model %s after epoch %lld\n", c.checkpoint.c_str(),
               info.model.c_str(), static_cast<long long>(info.epoch));
   std::printf("test loss %.4f  test acc %.4f  (%lld examples, %s)\n", r.loss, r.accuracy,

@@ -81,6 +81,12 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
                   "(d2l: 96 for resnet18 and densenet; 0 = off)")
       ->check(CLI::Range(int64_t{0}, int64_t{4096}))
       ->capture_default_str();
+  cmd->add_flag("--cuda-graph", c.cuda_graph,
+                "CUDA only: capture forward, backward and optimizer step once per batch size "
+                "and replay them as one graph (same results, fewer launches)");
+  cmd->add_flag("--data-on-device", c.data_on_device,
+                "CUDA only: keep the data set on the GPU (~55 MB) and shuffle and gather the "
+                "batches there instead of copying each batch from pinned host memory");
   cmd->add_option("--scheduler", c.scheduler, scheduler_help());
   cmd->add_option("--schedule-unit", c.schedule_unit,
                   "What the scheduler's t counts: epoch (default) or step (updates)")
@@ -139,6 +145,11 @@ void print_tensor_memory(Device device, bool peak) {
   std::printf("memory: %.1f MiB of %s tensors %s\n",
               static_cast<double>(peak ? m.peak_bytes : m.current_bytes) / (1024.0 * 1024.0),
               device_name(device), peak ? "at the peak of training" : "after building the model");
+  const int64_t in_use = device == Device::CUDA ? device_memory_in_use() : -1;
+  if (peak && in_use >= 0)
+    std::printf("memory: %.1f MiB in use on the device at the end (cudaMemGetInfo: context, "
+                "libraries and caches included)\n",
+                static_cast<double>(in_use) / (1024.0 * 1024.0));
 }
 
 }  // namespace
@@ -160,6 +171,7 @@ int run_train(const TrainConfig& given) {
   if (!c.scheduler.empty()) scheduler = make_scheduler(c.scheduler, c.lr);
   const DeviceChoice choice = choose_device(c.device);
   std::printf("device: %s (%s)\n", device_name(choice.device), choice.reason.c_str());
+  check_cuda_only_flags(c.cuda_graph, c.data_on_device, choice);
 
   const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
   const data::ImageDataset train = data::load_fashion_mnist(dir, data::Split::Train);
@@ -220,6 +232,8 @@ int run_train(const TrainConfig& given) {
   run.seed = c.seed;
   run.train_limit = c.train_limit;
   run.resize = c.resize;
+  run.cuda_graph = c.cuda_graph;
+  run.data_on_device = c.data_on_device;
   run.scheduler = scheduler.get();
   run.schedule_unit = c.schedule_unit == "step" ? ScheduleUnit::Step : ScheduleUnit::Epoch;
   if (bar.enabled()) run.on_batch = [&bar](int64_t done, int64_t total) { bar.update(done, total); };

@@ -97,4 +97,12 @@ int64_t stored_resize(const std::string& stored_json, const std::string& path) {
   }
 }
 
+void check_cuda_only_flags(bool cuda_graph, bool data_on_device, const DeviceChoice& choice) {
+  if (choice.device == Device::CUDA) return;
+  const char* flag = cuda_graph ? "--cuda-graph" : data_on_device ? "--data-on-device" : nullptr;
+  if (flag)
+    throw ConfigError(std::string(flag) + " needs a CUDA device, but the run is on the CPU (" +
+                      choice.reason + "); drop the flag or use --device cuda on a GPU machine");
+}
+
 }  // namespace cutrain::app

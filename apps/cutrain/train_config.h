@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "cutrain/device.h"
 #include "cutrain/optim/optimizer.h"
 
 namespace cutrain::app {
@@ -34,6 +35,8 @@ struct TrainConfig {
   std::string checkpoint_dir;
   std::string resume_path;
   bool progress = true;  // progress bar when stdout is a terminal
+  bool cuda_graph = false;      // replay each step from a CUDA graph (same results)
+  bool data_on_device = false;  // datasets on the device, shuffled and gathered there
   std::set<std::string> given;  // long names of the flags given on the command line
 };
 
@@ -46,5 +49,9 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
                            const std::string& checkpoint_path);
 /// The --resize of a stored configuration (0 when it has none: runs from before the flag).
 int64_t stored_resize(const std::string& stored_json, const std::string& checkpoint_path);
+
+/// --cuda-graph and --data-on-device need CUDA: a ConfigError naming the flag and why the
+/// device is the CPU (e.g. --device auto found no GPU).
+void check_cuda_only_flags(bool cuda_graph, bool data_on_device, const DeviceChoice& choice);
 
 }  // namespace cutrain::app

@@ -3,6 +3,7 @@
 #include "cutrain/error.h"
 
 #if CUTRAIN_WITH_CUDA
+#include "cuda/blas_dnn_check.h"
 #include "cuda/check.h"
 #endif
 
@@ -22,6 +23,11 @@ Context::Context(Device device) : device_(device), impl_(std::make_unique<Impl>(
   if (!why.empty()) throw DeviceError("no usable CUDA device: " + why);
   impl_->stream.emplace();
   impl_->cublas.emplace(impl_->stream->get());
+  // 32 MiB: what cuBLAS asks for on Hopper; a user workspace keeps its calls capturable.
+  constexpr int64_t kCublasWorkspaceBytes = int64_t{32} << 20;
+  impl_->cublas_workspace = Tensor(Shape{kCublasWorkspaceBytes / 4}, Device::CUDA);
+  CUTRAIN_CUBLAS_CHECK(cublasSetWorkspace(impl_->cublas->get(), impl_->cublas_workspace.data(),
+                                          kCublasWorkspaceBytes));
   impl_->cudnn.emplace(impl_->stream->get());
 #else
   throw DeviceError("cutrain was built without CUDA (CUTRAIN_CUDA=OFF)");
@@ -56,7 +62,10 @@ void reserve_workspace(Context& ctx, size_t bytes) {
   ctx.synchronize();  // work in flight may still use the old buffer
   ws = Tensor(Shape{static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))},
               Device::CUDA);
+  ++ctx.impl().workspace_generation;
 }
+
+int64_t workspace_generation(Context& ctx) { return ctx.impl().workspace_generation; }
 
 void* workspace(Context& ctx, size_t* bytes) {
   Tensor& ws = ctx.impl().workspace;

@@ -19,9 +19,13 @@ namespace cutrain {
 struct Context::Impl {
 #if CUTRAIN_WITH_CUDA
   std::optional<Stream> stream;
+  // cuBLAS's own workspace, owned here so that cuBLAS never allocates inside a graph capture
+  // (declared before the handle: destroyed after it).
+  Tensor cublas_workspace;
   std::optional<detail::CublasHandle> cublas;
   std::optional<detail::CudnnHandle> cudnn;
   Tensor workspace;  // shared scratch for cuDNN; grows only while layers are being prepared
+  int64_t workspace_generation = 0;  // bumped when `workspace` moves (captured graphs go stale)
 #endif
 };
 
@@ -33,6 +37,9 @@ cudnnHandle_t cudnn_handle(Context& ctx);
 /// from layer preparation, not from the step).
 void reserve_workspace(Context& ctx, size_t bytes);
 void* workspace(Context& ctx, size_t* bytes);
+/// Changes whenever the shared workspace is reallocated: a CUDA graph captured before holds
+/// the old pointer and must be captured again.
+int64_t workspace_generation(Context& ctx);
 #endif
 }  // namespace detail
 

@@ -2,6 +2,10 @@
 
 #include <atomic>
 
+#if CUTRAIN_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
+
 namespace cutrain {
 namespace {
 
@@ -24,6 +28,19 @@ TensorMemory tensor_memory(Device device) {
 void reset_peak_tensor_memory(Device device) {
   Counters& c = counters(device);
   c.peak.store(c.current.load());
+}
+
+int64_t device_memory_in_use() {
+#if CUTRAIN_WITH_CUDA
+  size_t free = 0, total = 0;
+  if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
+    cudaGetLastError();
+    return -1;
+  }
+  return static_cast<int64_t>(total - free);
+#else
+  return -1;
+#endif
 }
 
 namespace detail {

@@ -17,12 +17,18 @@ Stream::~Stream() {
 }
 void Stream::synchronize() const { CUTRAIN_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
-Event::Event() { CUTRAIN_CUDA_CHECK(cudaEventCreate(&event_)); }
+Event::Event(bool timing) {
+  CUTRAIN_CUDA_CHECK(cudaEventCreateWithFlags(&event_, timing ? cudaEventDefault
+                                                              : cudaEventDisableTiming));
+}
 Event::~Event() {
   if (event_) CUTRAIN_CUDA_LOG(cudaEventDestroy(event_));
 }
 void Event::record(cudaStream_t stream) { CUTRAIN_CUDA_CHECK(cudaEventRecord(event_, stream)); }
 void Event::synchronize() const { CUTRAIN_CUDA_CHECK(cudaEventSynchronize(event_)); }
+void Event::enqueue_wait(cudaStream_t stream) const {
+  CUTRAIN_CUDA_CHECK(cudaStreamWaitEvent(stream, event_, 0));
+}
 float Event::elapsed_ms_since(const Event& start) const {
   float ms = 0.0f;
   CUTRAIN_CUDA_CHECK(cudaEventElapsedTime(&ms, start.event_, event_));
@@ -35,10 +41,11 @@ namespace {
 Stream::Stream() { no_cuda(); }
 Stream::~Stream() = default;
 void Stream::synchronize() const {}
-Event::Event() { no_cuda(); }
+Event::Event(bool) { no_cuda(); }
 Event::~Event() = default;
 void Event::record(cudaStream_t) {}
 void Event::synchronize() const {}
+void Event::enqueue_wait(cudaStream_t) const {}
 float Event::elapsed_ms_since(const Event&) const { return 0.0f; }
 #endif
 

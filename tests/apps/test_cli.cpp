@@ -55,6 +55,16 @@ TEST_F(Cli, BadValuesAreUsageErrors) {
   }
 }
 
+TEST_F(Cli, CudaOnlyFlagsOnTheCpuAreUsageErrors) {
+  for (const std::string flag : {"--cuda-graph", "--data-on-device"}) {
+    for (const std::string cmd : {"train", "bench train"}) {
+      const CliResult r = run_cli(cmd + " --device cpu " + flag + " --data " + data());
+      EXPECT_EQ(r.code, 2) << cmd << " " << flag << "\n" << r.output;
+      EXPECT_TRUE(Contains(r.output, flag + " needs a CUDA device")) << r.output;
+    }
+  }
+}
+
 TEST_F(Cli, MissingDataSaysHowToInstallIt) {
   const CliResult r = run_cli("train --device cpu --data /nonexistent/fmnist");
   EXPECT_EQ(r.code, 1);

@@ -227,7 +227,9 @@ TEST(ResizeTraining, TrainerResizesTheInputBatch) {
   const EpochMetrics m = trainer.train_epoch(1);
   EXPECT_TRUE(std::isfinite(m.train_loss));
   EXPECT_TRUE(std::isfinite(m.test_loss));
-  EXPECT_EQ(evaluate_model(net, test_set, ctx, 32).examples, 10);
+  PipelineOptions resized;
+  resized.resize = 32;
+  EXPECT_EQ(evaluate_model(net, test_set, ctx, resized).examples, 10);
   // Without the resize the 28x28 batch does not fit the model: a clear error.
   EXPECT_THROW(evaluate_model(net, test_set, ctx), ConfigError);
 }

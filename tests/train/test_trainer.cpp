@@ -7,6 +7,7 @@
 #include "cutrain/models/registry.h"
 #include "cutrain/train/trainer.h"
 #include "support/synthetic_data.h"
+#include "support/temp_dir.h"
 
 namespace cutrain {
 namespace {
@@ -75,13 +76,36 @@ TEST(Trainer, PartialLastBatchIsTrainedOn) {
   EXPECT_GT(run.epochs[0].test_acc, 0.0);
 }
 
-TEST(Trainer, RejectsAModelBuiltForAnotherBatch) {
-  const data::ImageDataset d = test::separable_images(10, 1);
-  Context ctx(Device::CPU);
+// A LeNet built for batch 16 on the CPU, with its optimizer, over ten examples.
+struct TinySetup {
+  data::ImageDataset d = test::separable_images(10, 1);
+  Context ctx{Device::CPU};
   Sequential net = make_model("lenet");
-  net.build({1, 28, 28}, 16, Device::CPU, 0);
-  auto opt = make_optimizer("sgd", net.parameters(), 0.1, ctx);
-  EXPECT_THROW(Trainer(net, *opt, ctx, d, d, options(32, 0, 0)), ConfigError);
+  std::unique_ptr<Optimizer> opt;
+  TinySetup() {
+    net.build({1, 28, 28}, 16, Device::CPU, 0);
+    opt = make_optimizer("sgd", net.parameters(), 0.1, ctx);
+  }
+  std::string config_error(const TrainerOptions& o) {
+    return test::config_error_message([&] { Trainer(net, *opt, ctx, d, d, o); });
+  }
+};
+
+TEST(Trainer, RejectsAModelBuiltForAnotherBatch) {
+  TinySetup t;
+  EXPECT_TRUE(test::Contains(t.config_error(options(32, 0, 0)), "batch"));
+}
+
+// CUDA graphs and device-resident data are CUDA features: asking for them on the CPU is a
+// configuration error naming the flag, not a silent fallback.
+TEST(Trainer, CudaOnlyPipelineOptionsAreRejectedOnTheCpu) {
+  TinySetup t;
+  TrainerOptions graph = options(16, 0, 0);
+  graph.cuda_graph = true;
+  EXPECT_TRUE(test::Contains(t.config_error(graph), "--cuda-graph"));
+  TrainerOptions resident = options(16, 0, 0);
+  resident.data_on_device = true;
+  EXPECT_TRUE(test::Contains(t.config_error(resident), "--data-on-device"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Running totals of the memory held by Tensors, per device: what a model, its activations,
-// gradients, optimizer state and the cuDNN workspace take (allocations made inside cuDNN or
-// cuBLAS themselves are not Tensors and are not counted).
+// Running totals of the memory held by Tensors (and the library's raw device buffers: staging
+// slots, a device-resident data set), per device: what a model, its activations, gradients,
+// optimizer state, the cuDNN and cuBLAS workspaces and the input pipeline take (allocations made
+// inside cuDNN or cuBLAS themselves are not counted; device_memory_in_use sees everything).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,10 @@ struct TensorMemory {
 TensorMemory tensor_memory(Device device);
 /// Sets the peak of `device` to its current bytes (to measure one phase, e.g. a training step).
 void reset_peak_tensor_memory(Device device);
+
+/// Bytes in use on the current CUDA device as the driver reports them (cudaMemGetInfo: total -
+/// free, including the CUDA context and the libraries' own allocations); -1 without CUDA.
+int64_t device_memory_in_use();
 
 namespace detail {
 /// Called by Tensor when it allocates and frees storage.

@@ -26,10 +26,11 @@ class Stream {
   cudaStream_t stream_ = nullptr;
 };
 
-/// @brief Owns a CUDA event (timing enabled). Move-only.
+/// @brief Owns a CUDA event. Move-only.
 class Event {
  public:
-  Event();
+  /// `timing` false: an ordering-only event (cheaper to record and wait on).
+  explicit Event(bool timing = true);
   ~Event();
   Event(Event&& other) noexcept;
   Event& operator=(Event&& other) noexcept;
@@ -39,6 +40,9 @@ class Event {
   cudaEvent_t get() const { return event_; }
   void record(cudaStream_t stream);
   void synchronize() const;
+  /// Makes work queued on `stream` after this call wait for the last record of this event,
+  /// on the device (the host does not wait).
+  void enqueue_wait(cudaStream_t stream) const;
   /// Milliseconds from `start` to this event; both must have completed.
   float elapsed_ms_since(const Event& start) const;
 

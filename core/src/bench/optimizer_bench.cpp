@@ -85,7 +85,7 @@ OptimizerBenchResult bench_optimizer(const OptimizerBenchConfig& c) {
 
   r.tensors = static_cast<int64_t>(c.shapes.size());
   r.bytes_per_param = optimizer_bytes_per_param(c.optimizer);
-  r.launches_per_step = 1 + (c.clip_norm > 0 ? 2 : 0);
+  r.launches_per_step = 2 + (c.clip_norm > 0 ? 2 : 0);  // begin_step + update (+ clip)
   const std::vector<double> step =
       time_us(ctx, c.warmup, c.iterations, [&] { opt->step(ctx); });
   r.median_us = median(step);

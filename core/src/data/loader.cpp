@@ -1,9 +1,10 @@
 #include "cutrain/data/loader.h"
 
+#include <cstring>
 #include <numeric>
 
 #include "cutrain/error.h"
-#include "cutrain/rng.h"
+#include "batch_gather.h"
 
 namespace cutrain::data {
 
@@ -29,14 +30,14 @@ BatchLoader::BatchLoader(const ImageDataset& data, int64_t batch_size, bool shuf
 }
 
 void BatchLoader::start_epoch(int64_t epoch) {
-  std::iota(order_.begin(), order_.end(), int64_t{0});
-  if (!shuffle_) return;
-  // Every epoch gets its own stream: the order depends on (seed, epoch) only.
-  Rng rng(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
-  for (int64_t i = size_ - 1; i > 0; --i) {
-    const auto j = static_cast<int64_t>(rng.below(static_cast<uint64_t>(i) + 1));
-    std::swap(order_[static_cast<size_t>(i)], order_[static_cast<size_t>(j)]);
+  epoch_ = epoch;
+  if (!shuffle_) {
+    std::iota(order_.begin(), order_.end(), int64_t{0});
+    return;
   }
+  // A sort by per-example random keys (batch_gather_math.h): the order depends on (seed,
+  // epoch) only, and the device computes the same permutation for --data-on-device.
+  kernels::shuffle_order_cpu(seed_, static_cast<uint64_t>(epoch), size_, order_.data());
 }
 
 int64_t BatchLoader::batch_examples(int64_t b) const {
@@ -46,14 +47,23 @@ int64_t BatchLoader::batch_examples(int64_t b) const {
 
 int64_t BatchLoader::fill(int64_t b, float* images, float* labels) const {
   const int64_t n = batch_examples(b);
-  const int64_t pixels = data_.image_size();
-  constexpr float kScale = 1.0f / 255.0f;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t src = order_[static_cast<size_t>(b * batch_size_ + i)];
-    const uint8_t* in = data_.images.data() + src * pixels;
-    float* out = images + i * pixels;
-    for (int64_t p = 0; p < pixels; ++p) out[p] = static_cast<float>(in[p]) * kScale;
-    labels[i] = static_cast<float>(data_.labels[static_cast<size_t>(src)]);
+    kernels::gather_batch_cpu(data_.images.data() + src * data_.image_size(),
+                              data_.labels.data() + src, nullptr, 1, data_.image_size(),
+                              images + i * data_.image_size(), labels + i);
+  }
+  return n;
+}
+
+int64_t BatchLoader::fill_raw(int64_t b, uint8_t* images, uint8_t* labels) const {
+  const int64_t n = batch_examples(b);
+  const auto pixels = static_cast<size_t>(data_.image_size());
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t src = order_[static_cast<size_t>(b * batch_size_ + i)];
+    std::memcpy(images + static_cast<size_t>(i) * pixels,
+                data_.images.data() + static_cast<size_t>(src) * pixels, pixels);
+    labels[i] = data_.labels[static_cast<size_t>(src)];
   }
   return n;
 }

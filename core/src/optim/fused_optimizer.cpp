@@ -86,28 +86,38 @@ void FusedOptimizer::set_lr(double lr) {
   lr_ = lr;
 }
 
-void FusedOptimizer::step(Context& ctx) {
+void FusedOptimizer::prepare_step(Context& ctx) {
+  ++steps_;
+  if (!ctx.is_cuda()) {
+    host_state_.lr = static_cast<float>(lr_);
+    return;
+  }
+  if (lr_ != uploaded_lr_) {
+    kernels::launch_set_step_state(reinterpret_cast<kernels::StepState*>(device_state_.data()),
+                                   /*set_lr=*/true, static_cast<float>(lr_), /*set_step=*/false,
+                                   0, ctx.stream());
+    uploaded_lr_ = lr_;
+  }
+}
+
+void FusedOptimizer::enqueue_step(Context& ctx) {
   const detail::NvtxRange range("optimizer/step");
   const auto chunks = static_cast<int64_t>(table_.size());
-  host_state_.lr = static_cast<float>(lr_);
-  host_state_.grad_scale = 1.0f;
-  host_state_.step = static_cast<int32_t>(steps_ + 1);
   if (ctx.is_cuda()) {
     auto* state = reinterpret_cast<kernels::StepState*>(device_state_.data());
     auto* table = reinterpret_cast<const kernels::TensorChunk*>(device_table_.data());
-    device_state_.copy_from_host(reinterpret_cast<const float*>(&host_state_),
-                                 words_of<kernels::StepState>(1), ctx.stream());
+    kernels::launch_begin_step(state, ctx.stream());
     if (clip_norm_ > 0.0f)
       kernels::launch_clip_grad_norm(table, chunks, clip_norm_, device_partials_.data(), state,
                                      ctx.stream());
     kernels::launch_multi_tensor_update(rule_, table, chunks, constants_, state, ctx.stream());
   } else {
+    kernels::begin_step(host_state_);
     if (clip_norm_ > 0.0f)
       kernels::clip_grad_norm_cpu(table_.data(), chunks, clip_norm_, host_partials_.data(),
                                   &host_state_);
     kernels::multi_tensor_update_cpu(rule_, table_.data(), chunks, constants_, &host_state_);
   }
-  ++steps_;
 }
 
 double FusedOptimizer::last_grad_norm(Context& ctx) const {
@@ -141,8 +151,14 @@ void FusedOptimizer::load_state(const OptimizerState& in, Context& ctx) {
   for (size_t i = 0; i < state_.size(); ++i)
     state_[i].tensor.copy_from_host(in.tensors[i].second.data(), state_[i].tensor.numel(),
                                     ctx.stream());
-  ctx.synchronize();
   steps_ = in.steps;
+  host_state_.step = static_cast<int32_t>(steps_);
+  if (ctx.is_cuda()) {
+    kernels::launch_set_step_state(reinterpret_cast<kernels::StepState*>(device_state_.data()),
+                                   /*set_lr=*/false, 0.0f, /*set_step=*/true,
+                                   static_cast<int32_t>(steps_), ctx.stream());
+  }
+  ctx.synchronize();
 }
 
 }  // namespace cutrain

@@ -17,7 +17,8 @@ class FusedOptimizer final : public Optimizer {
   std::string name() const override { return name_; }
   void set_lr(double lr) override;
   double lr() const override { return lr_; }
-  void step(Context& ctx) override;
+  void prepare_step(Context& ctx) override;
+  void enqueue_step(Context& ctx) override;
   int64_t steps() const override { return steps_; }
   double last_grad_norm(Context& ctx) const override;
   OptimizerState save_state(Context& ctx) const override;
@@ -37,7 +38,8 @@ class FusedOptimizer final : public Optimizer {
   int64_t steps_ = 0;
   std::vector<Slot> state_;
   std::vector<kernels::TensorChunk> table_;
-  kernels::StepState host_state_;
+  kernels::StepState host_state_;  // the CPU path's StepState
+  double uploaded_lr_ = -1.0;        // lr last written into device_state_ (-1: none yet)
   std::vector<float> host_partials_;
   // CUDA only: the table as raw bytes, the StepState the kernels read, norm partials.
   Tensor device_table_, device_state_, device_partials_;

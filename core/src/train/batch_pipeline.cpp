@@ -3,13 +3,15 @@
 #include <cmath>
 
 #include "cutrain/error.h"
-#include "nvtx_range.h"
 #include "cutrain/models/bilinear_resize.h"
+#include "nvtx_range.h"
+#include "train/input_stage.h"
+#include "train/step_graphs.h"
 
 namespace cutrain {
 
 BatchPipeline::BatchPipeline(Sequential& model, Context& ctx, const Shape& sample_shape,
-                             int64_t max_batches, int64_t resize)
+                             int64_t max_batches, const PipelineOptions& options)
     : model_(model), ctx_(ctx) {
   if (!model.built() || model.device() != ctx.device())
     throw ConfigError(std::string("BatchPipeline: the model must be built on ") +
@@ -20,11 +22,8 @@ BatchPipeline::BatchPipeline(Sequential& model, Context& ctx, const Shape& sampl
   images_ = Tensor(x_shape, ctx.device());
   labels_ = Tensor(Shape{b}, ctx.device());
   sums_ = Tensor::zeros(Shape{std::max<int64_t>(max_batches, 1), 2}, ctx.device());
-  if (ctx.is_cuda()) {
-    host_images_.resize(static_cast<size_t>(images_.numel()));
-    host_labels_.resize(static_cast<size_t>(b));
-  }
   loss_.build(b, ctx.device());
+  const int64_t resize = options.resize;
   if (resize < 0)
     throw ConfigError("--resize must be >= 0 (0: off), got " + std::to_string(resize));
   if (resize > 0) {
@@ -34,22 +33,30 @@ BatchPipeline::BatchPipeline(Sequential& model, Context& ctx, const Shape& sampl
     Rng unused(0);
     resized_ = Tensor(resize_->build(x_shape, ctx.device(), unused), ctx.device());
   }
+  if (options.data_on_device && !ctx.is_cuda())
+    throw ConfigError("--data-on-device needs --device cuda");
+  const detail::InputMode mode = !ctx.is_cuda()            ? detail::InputMode::Host
+                                 : options.data_on_device ? detail::InputMode::Resident
+                                                          : detail::InputMode::Pinned;
+  input_ = detail::make_input_stage(mode, b, numel_of(sample_shape), ctx);
+  graphs_ = std::make_unique<detail::StepGraphs>(options.cuda_graph, ctx);
+  if (options.cuda_graph) step_sums_ = Tensor::zeros(Shape{2}, ctx.device());
 }
+
+BatchPipeline::~BatchPipeline() = default;
 
 int64_t BatchPipeline::stage(const data::BatchLoader& loader, int64_t b) {
   const detail::NvtxRange range("copy/h2d");
   if (loader.batch_size() > images_.dim(0))
     throw ConfigError("BatchPipeline: loader batch larger than the model's");
-  if (!ctx_.is_cuda()) return loader.fill(b, images_.data(), labels_.data());
-  const int64_t n = loader.fill(b, host_images_.data(), host_labels_.data());
-  images_.copy_from_host(host_images_.data(), n * loader.dataset().image_size(), ctx_.stream());
-  labels_.copy_from_host(host_labels_.data(), n, ctx_.stream());
-  return n;
+  if (loader.dataset().image_size() * images_.dim(0) != images_.numel())
+    throw ConfigError("BatchPipeline: " + loader.dataset().source + " has samples of " +
+                      std::to_string(loader.dataset().image_size()) + " values, the pipeline " +
+                      "was built for " + std::to_string(images_.numel() / images_.dim(0)));
+  return input_->stage(loader, b, images_.data(), labels_.data(), ctx_);
 }
 
-void BatchPipeline::forward_loss(int64_t slot, int64_t n, bool with_grad) {
-  const detail::NvtxRange range(with_grad ? "step/forward+loss" : "eval/forward+loss");
-  if (slot < 0 || slot >= sums_.dim(0)) throw ConfigError("BatchPipeline: slot out of range");
+void BatchPipeline::enqueue_forward_loss(float* sums, int64_t n, bool with_grad) {
   Tensor input = images_.narrow_batch(n);
   if (resize_) {  // on the training device, after staging
     Tensor resized = resized_.narrow_batch(n);
@@ -58,8 +65,43 @@ void BatchPipeline::forward_loss(int64_t slot, int64_t n, bool with_grad) {
   }
   const Tensor& logits = model_.forward(input, ctx_);
   loss_.forward(logits, labels_.narrow_batch(n), with_grad ? &model_.output_grad() : nullptr,
-                sums_.data() + 2 * slot, ctx_);
+                sums, ctx_);
 }
+
+void BatchPipeline::run_batch(int64_t slot, int64_t n, bool with_grad,
+                              const std::function<void(float*)>& work) {
+  if (slot < 0 || slot >= sums_.dim(0)) throw ConfigError("BatchPipeline: slot out of range");
+  if (n < 1 || n > images_.dim(0)) throw ConfigError("BatchPipeline: batch size out of range");
+  float* slot_sums = sums_.data() + 2 * slot;
+  if (!graphs_->enabled()) {
+    work(slot_sums);
+    return;
+  }
+  // A graph's pointers are fixed: it writes one pair, copied into this batch's slot after.
+  graphs_->run(2 * n + (with_grad ? 1 : 0), [&] { work(step_sums_.data()); });
+  Tensor::borrow(slot_sums, Shape{2}, ctx_.device()).copy_from(step_sums_, ctx_.stream());
+}
+
+void BatchPipeline::train_step(int64_t slot, int64_t n, Optimizer& optimizer) {
+  const detail::NvtxRange range("step");
+  optimizer.prepare_step(ctx_);  // host half: never part of a graph
+  run_batch(slot, n, true, [&](float* sums) {
+    {
+      const detail::NvtxRange fwd("step/forward+loss");
+      enqueue_forward_loss(sums, n, /*with_grad=*/true);
+    }
+    model_.backward(ctx_);
+    optimizer.enqueue_step(ctx_);
+  });
+}
+
+void BatchPipeline::eval_step(int64_t slot, int64_t n) {
+  const detail::NvtxRange range("eval/forward+loss");
+  run_batch(slot, n, false, [&](float* sums) { enqueue_forward_loss(sums, n, false); });
+}
+
+int64_t BatchPipeline::graph_captures() const { return graphs_->captures(); }
+int64_t BatchPipeline::graph_replays() const { return graphs_->replays(); }
 
 SlotSums BatchPipeline::sums(int64_t begin, int64_t end, SlotSums start) const {
   const std::vector<float> host = sums_.to_vector(ctx_.stream());
@@ -88,14 +130,14 @@ EvalResult BatchPipeline::evaluate(const data::ImageDataset& data) {
   if (loader.batches() > slots())
     throw ConfigError("evaluate: " + data.source + " needs " + std::to_string(loader.batches()) +
                       " batches, the pipeline was built for " + std::to_string(slots()));
-  for (int64_t b = 0; b < loader.batches(); ++b) forward_loss(b, stage(loader, b), false);
+  for (int64_t b = 0; b < loader.batches(); ++b) eval_step(b, stage(loader, b));
   return totals(loader.batches(), loader.size());
 }
 
 EvalResult evaluate_model(Sequential& model, const data::ImageDataset& data, Context& ctx,
-                          int64_t resize) {
+                          const PipelineOptions& options) {
   const int64_t batches = (data.count + model.max_batch() - 1) / model.max_batch();
-  BatchPipeline pipeline(model, ctx, {data.channels, data.height, data.width}, batches, resize);
+  BatchPipeline pipeline(model, ctx, {data.channels, data.height, data.width}, batches, options);
   return pipeline.evaluate(data);
 }
 

@@ -14,6 +14,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 Shape sample_shape(const data::ImageDataset& d) { return {d.channels, d.height, d.width}; }
 
+PipelineOptions pipeline_options(const TrainerOptions& o) {
+  PipelineOptions p;
+  p.resize = o.resize;
+  p.cuda_graph = o.cuda_graph;
+  p.data_on_device = o.data_on_device;
+  return p;
+}
+
 int64_t max_batches(const data::BatchLoader& train, const data::ImageDataset& test, int64_t b) {
   return std::max(train.batches(), (test.count + b - 1) / b);
 }
@@ -30,7 +38,8 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, Context& ctx,
       train_loader_(train, options_.batch_size, /*shuffle=*/true, options_.seed,
                     options_.train_limit),
       pipeline_(model, ctx, sample_shape(train),
-                max_batches(train_loader_, test, options_.batch_size), options_.resize) {
+                max_batches(train_loader_, test, options_.batch_size),
+                pipeline_options(options_)) {
   if (model.max_batch() != options_.batch_size)
     throw ConfigError("Trainer: the model must be built for batch " +
                       std::to_string(options_.batch_size) + ", not " +
@@ -58,9 +67,7 @@ EpochMetrics Trainer::continue_epoch(const EpochCursor& from) {
   bool interrupted = false;
   while (b < batches && !interrupted) {
     if (sched && per_step) optimizer_.set_lr(sched->lr(optimizer_.steps()));
-    pipeline_.forward_loss(b, pipeline_.stage(train_loader_, b), /*with_grad=*/true);
-    model_.backward(ctx_);
-    optimizer_.step(ctx_);
+    pipeline_.train_step(b, pipeline_.stage(train_loader_, b), optimizer_);
     ++b;
     if (options_.on_batch) options_.on_batch(b, batches);
     interrupted = options_.should_stop && options_.should_stop();

@@ -27,7 +27,7 @@ struct OptimizerBenchResult {
   double median_us = 0, min_us = 0;
   double gbps = 0;             ///< bytes_per_param * params / median time
   double copy_gbps = 0;        ///< device-to-device copy (read + write) of the same bytes
-  int launches_per_step = 0;   ///< kernel launches (copies of the step state not counted)
+  int launches_per_step = 0;   ///< kernel launches (begin_step + update, + 2 when clipping)
 };
 
 /// Bytes a rule reads and writes per parameter: param, grad and state in, param and state out.

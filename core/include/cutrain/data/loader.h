@@ -1,6 +1,7 @@
 // BatchLoader: turns an ImageDataset into minibatches: a per-epoch permutation derived from
-// (seed, epoch) alone (so a resumed run shuffles as the uninterrupted one would), the last
-// partial batch kept, pixels scaled to [0, 1].
+// (seed, epoch) alone (so a resumed run shuffles as the uninterrupted one would; a sort by
+// random keys, kernels/batch_gather_math.h, that the device can compute too), the last partial
+// batch kept, pixels scaled to [0, 1].
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,14 @@ class BatchLoader {
   /// Writes batch b: images [n, C, H, W] as floats in [0, 1] and labels [n] as floats.
   /// Returns n.
   int64_t fill(int64_t b, float* images, float* labels) const;
+  /// Writes batch b as the dataset stores it (uint8 pixels and labels), for staging buffers that
+  /// the device converts. Returns n.
+  int64_t fill_raw(int64_t b, uint8_t* images, uint8_t* labels) const;
   const std::vector<int64_t>& order() const { return order_; }
+  /// The epoch of the last start_epoch (-1 before any).
+  int64_t epoch() const { return epoch_; }
+  bool shuffles() const { return shuffle_; }
+  uint64_t seed() const { return seed_; }
   const ImageDataset& dataset() const { return data_; }
 
  private:
@@ -34,6 +42,7 @@ class BatchLoader {
   int64_t batch_size_, size_;
   bool shuffle_;
   uint64_t seed_;
+  int64_t epoch_ = -1;
   std::vector<int64_t> order_;
 };
 

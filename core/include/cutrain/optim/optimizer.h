@@ -47,7 +47,8 @@ struct OptimizerState {
 };
 
 /// @brief Base of every optimizer. The parameter set is fixed at construction (static shapes);
-/// `step` reads the current gradients and updates the values in place on ctx's stream.
+/// `step` reads the current gradients and updates the values in place on ctx's stream; it is
+/// split in a host half and a capturable device half for CUDA graphs.
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -55,7 +56,18 @@ class Optimizer {
   /// Learning rate used by the next step (the scheduler sets it before each step).
   virtual void set_lr(double lr) = 0;
   virtual double lr() const = 0;
-  virtual void step(Context& ctx) = 0;
+  /// One update: prepare_step, then enqueue_step.
+  void step(Context& ctx) {
+    prepare_step(ctx);
+    enqueue_step(ctx);
+  }
+  /// Host half of an update, never captured in a CUDA graph: counts the step and, on CUDA,
+  /// uploads the learning rate when it changed since the last upload.
+  virtual void prepare_step(Context& ctx) = 0;
+  /// Device half: queues the update on ctx's stream (no host synchronisation, no allocation).
+  /// The lr, the step number t and the clip factor are read from device memory and t is
+  /// advanced there, so a CUDA graph that captured this call replays correct updates.
+  virtual void enqueue_step(Context& ctx) = 0;
   /// Number of completed steps.
   virtual int64_t steps() const = 0;
   /// Global gradient norm measured by the last step (clip_norm > 0 only; synchronises).

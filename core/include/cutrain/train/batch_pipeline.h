@@ -1,9 +1,12 @@
 // BatchPipeline: the static buffers between a BatchLoader and a model: the staged input batch
-// (host staging + device copy on the compute stream), the loss, and one (loss sum, hits) slot
-// per batch of a pass, read by the host once at the end of the pass.
+// (train/input_stage.h: pinned staging + copy stream, or the whole dataset on the device), the
+// loss, and one (loss sum, hits) slot per batch of a pass, read by the host once at the end of
+// the pass. With CUDA graphs the per-batch work (forward + loss + backward + optimizer step) is
+// replayed from a graph per batch size (train/step_graphs.h).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -11,8 +14,24 @@
 #include "cutrain/data/loader.h"
 #include "cutrain/models/sequential.h"
 #include "cutrain/models/softmax_cross_entropy.h"
+#include "cutrain/optim/optimizer.h"
 
 namespace cutrain {
+
+namespace detail {
+class InputStage;
+class StepGraphs;
+}  // namespace detail
+
+struct PipelineOptions {
+  /// Resize every staged batch bilinearly to resize x resize on the device (0 = off); the
+  /// model must be built for that size.
+  int64_t resize = 0;
+  /// Capture the per-batch work in CUDA graphs and replay them (CUDA only).
+  bool cuda_graph = false;
+  /// Keep the datasets on the device and shuffle and gather batches there (CUDA only).
+  bool data_on_device = false;
+};
 
 struct EvalResult {
   double loss = 0.0, accuracy = 0.0;
@@ -28,17 +47,19 @@ struct SlotSums {
 class BatchPipeline {
  public:
   /// `model` must be built on ctx's device; buffers hold model.max_batch() examples of
-  /// `sample_shape` and `max_batches` metric slots. With `resize` > 0 every staged batch is
-  /// resized bilinearly to resize x resize on ctx's device before the model (which must be
-  /// built for that size).
+  /// `sample_shape` and `max_batches` metric slots.
+  /// @throws ConfigError for CUDA-only options on the CPU
   BatchPipeline(Sequential& model, Context& ctx, const Shape& sample_shape, int64_t max_batches,
-                int64_t resize = 0);
+                const PipelineOptions& options = {});
+  ~BatchPipeline();
 
-  /// Copies batch b of `loader` into the input buffers; returns its size n.
+  /// Queues batch b of `loader` into the input buffers; returns its size n.
   int64_t stage(const data::BatchLoader& loader, int64_t b);
-  /// Forward and loss of the staged batch into metric slot `slot`; with `with_grad` the loss
-  /// gradient lands in model.output_grad() for a following backward.
-  void forward_loss(int64_t slot, int64_t n, bool with_grad);
+  /// One training update on the staged batch of n examples: forward, loss into metric slot
+  /// `slot`, backward, optimizer step (the optimizer's host half runs first, outside any graph).
+  void train_step(int64_t slot, int64_t n, Optimizer& optimizer);
+  /// Forward and loss of the staged batch into metric slot `slot` (no gradients).
+  void eval_step(int64_t slot, int64_t n);
   /// Mean loss and accuracy over slots [0, batches) (one host synchronisation).
   EvalResult totals(int64_t batches, int64_t examples) const;
   /// `start` plus the slots [begin, end), added in order (one host synchronisation); a sum
@@ -47,20 +68,29 @@ class BatchPipeline {
   /// Evaluation mode, every batch of `data`, in order.
   EvalResult evaluate(const data::ImageDataset& data);
   int64_t slots() const { return sums_.dim(0); }
+  /// Graphs captured and replayed so far (0 without cuda_graph).
+  int64_t graph_captures() const;
+  int64_t graph_replays() const;
 
  private:
+  // Forward + loss; its (loss sum, hits) pair goes to `sums` (2 floats of device memory).
+  void enqueue_forward_loss(float* sums, int64_t n, bool with_grad);
+  // Runs `work` (eagerly or as a graph of key (n, with_grad)) and lands its metrics in `slot`.
+  void run_batch(int64_t slot, int64_t n, bool with_grad, const std::function<void(float*)>& work);
+
   Sequential& model_;
   Context& ctx_;
   SoftmaxCrossEntropy loss_;
-  std::vector<float> host_images_, host_labels_;
   Tensor images_, labels_, sums_;
+  Tensor step_sums_;  // graph mode: the fixed pair a graph writes, copied into the batch's slot
   std::unique_ptr<Layer> resize_;  // BilinearResize when resizing, else null
   Tensor resized_;                 // its output, the model's input
+  std::unique_ptr<detail::InputStage> input_;
+  std::unique_ptr<detail::StepGraphs> graphs_;
 };
 
-/// Test loss and accuracy of a built model over a whole dataset (batches of model.max_batch()),
-/// each batch resized to resize x resize first when `resize` > 0.
+/// Test loss and accuracy of a built model over a whole dataset (batches of model.max_batch()).
 EvalResult evaluate_model(Sequential& model, const data::ImageDataset& data, Context& ctx,
-                          int64_t resize = 0);
+                          const PipelineOptions& options = {});
 
 }  // namespace cutrain

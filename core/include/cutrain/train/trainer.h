@@ -1,6 +1,6 @@
-// Trainer: the epoch loop. Per batch: load -> forward -> fused softmax-CE (loss and hits stay
-// on the device, one slot per batch) -> backward -> optimizer step. The host reads the metrics
-// once per epoch.
+// Trainer: the epoch loop. Per batch: stage -> forward -> fused softmax-CE (loss and hits stay
+// on the device, one slot per batch) -> backward -> optimizer step (the last four as one CUDA
+// graph with cuda_graph). The host reads the metrics once per epoch.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,10 @@ struct TrainerOptions {
   /// Resize every batch bilinearly to resize x resize on the training device (0 = off); the
   /// model must be built for that size.
   int64_t resize = 0;
+  /// Replay each step from a CUDA graph captured per batch size (CUDA only); evaluation too.
+  bool cuda_graph = false;
+  /// Keep the datasets on the device and shuffle and gather there (CUDA only).
+  bool data_on_device = false;
   /// Sets the learning rate before every epoch (t = epoch - 1) or every update (t = updates
   /// so far); observes the test loss after each epoch. Not owned; null = constant lr.
   Scheduler* scheduler = nullptr;
@@ -73,6 +77,7 @@ class Trainer {
   EpochMetrics continue_epoch(const EpochCursor& from);
   /// Loss and accuracy over a whole dataset, in evaluation mode.
   EvalResult evaluate(const data::ImageDataset& data) { return pipeline_.evaluate(data); }
+  const BatchPipeline& pipeline() const { return pipeline_; }
 
  private:
   Sequential& model_;

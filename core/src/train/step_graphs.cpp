@@ -1,0 +1,49 @@
+#include "train/step_graphs.h"
+
+#include "context_impl.h"
+#include "cutrain/error.h"
+
+#if CUTRAIN_WITH_CUDA
+#include "cuda/graph.h"
+#endif
+
+namespace cutrain::detail {
+
+#if !CUTRAIN_WITH_CUDA
+class CudaGraph {};  // never created: graphs need the CUDA backend
+#endif
+
+StepGraphs::StepGraphs(bool enabled, Context& ctx) : enabled_(enabled), ctx_(ctx) {
+  if (enabled && !ctx.is_cuda()) throw ConfigError("--cuda-graph needs --device cuda");
+}
+
+StepGraphs::~StepGraphs() = default;
+
+void StepGraphs::run(int64_t key, const std::function<void()>& work) {
+  if (!enabled_) {
+    work();
+    return;
+  }
+#if CUTRAIN_WITH_CUDA
+  const int64_t generation = workspace_generation(ctx_);
+  if (generation != generation_) {  // graphs captured before hold the old workspace pointer
+    entries_.clear();
+    generation_ = generation;
+  }
+  Entry& e = entries_[key];
+  if (!e.graph && ++e.uses < 2) {
+    work();  // warm-up: plans, modules and workspaces are created here, outside any capture
+    return;
+  }
+  if (!e.graph) {
+    e.graph = std::make_unique<CudaGraph>(ctx_.stream(), work);
+    ++captures_;
+  }
+  e.graph->launch(ctx_.stream());
+  ++replays_;
+#else
+  work();
+#endif
+}
+
+}  // namespace cutrain::detail

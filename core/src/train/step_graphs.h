@@ -1,0 +1,48 @@
+// StepGraphs: the per-batch work of a pipeline (forward + loss [+ backward + optimizer]) as CUDA
+// graphs, one per key (batch size and kind), so that a step costs one graph launch instead of
+// dozens of kernel launches. A key's first use runs eagerly: it creates cuDNN plans, loads
+// kernels and sizes workspaces, none of which may happen during a capture. Its second use is
+// captured and replayed, and so is every later one. A reallocated shared workspace
+// (detail::workspace_generation) makes every graph stale: they are dropped and recaptured.
+// Disabled (or on the CPU) it just runs the work. Private.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "cutrain/context.h"
+
+namespace cutrain::detail {
+
+class CudaGraph;
+
+class StepGraphs {
+ public:
+  StepGraphs(bool enabled, Context& ctx);
+  ~StepGraphs();
+  StepGraphs(const StepGraphs&) = delete;
+  StepGraphs& operator=(const StepGraphs&) = delete;
+
+  bool enabled() const { return enabled_; }
+  /// Queues `work` on ctx's stream: eagerly, or by capturing or replaying the graph of `key`.
+  /// `work` must queue the same operations on the same buffers every time it is called with
+  /// the same key.
+  void run(int64_t key, const std::function<void()>& work);
+  int64_t captures() const { return captures_; }
+  int64_t replays() const { return replays_; }
+
+ private:
+  struct Entry {
+    int64_t uses = 0;
+    std::unique_ptr<CudaGraph> graph;
+  };
+  bool enabled_;
+  Context& ctx_;
+  std::map<int64_t, Entry> entries_;
+  int64_t generation_ = -1;
+  int64_t captures_ = 0, replays_ = 0;
+};
+
+}  // namespace cutrain::detail

@@ -1,0 +1,209 @@
+// The CUDA input paths and CUDA graphs change how work reaches the GPU, not what it computes:
+//  - the device epoch order (random keys + CUB radix sort) is the host loader's permutation, and
+//    the gather kernel produces the floats BatchLoader::fill produces, bit for bit;
+//  - training with pinned staging, --data-on-device, --cuda-graph and both gives the same
+//    metrics for the same seed, with a per-step scheduler changing the lr between replays and
+//    partial last batches (a second graph per shape);
+//  - a run resumed from a checkpoint in graph mode continues Adam's step count t on the device.
+// Skipped without a usable device.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "batch_gather.h"
+#include "cutrain/context.h"
+#include "cutrain/data/loader.h"
+#include "cutrain/models/registry.h"
+#include "cutrain/optim/optimizer.h"
+#include "cutrain/rng.h"
+#include "cutrain/schedule/scheduler.h"
+#include "cutrain/train/checkpoint.h"
+#include "cutrain/train/trainer.h"
+#include "support/cuda_test.h"
+#include "support/synthetic_data.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+using cutrain::Context;
+using cutrain::Device;
+using cutrain::EpochMetrics;
+using cutrain::Tensor;
+namespace data = cutrain::data;
+namespace kernels = cutrain::kernels;
+
+using GpuPipeline = cutrain::test::CudaTest;
+
+// The tests hold raw bytes (uint8 images, int32 orders) in float tensors: the public Tensor is
+// the only device allocation the test binary may use (it also builds without CUDA headers).
+template <typename T>
+Tensor DeviceCopy(const std::vector<T>& host, const Context& ctx) {
+  const size_t bytes = host.size() * sizeof(T);
+  std::vector<float> words((bytes + 3) / 4 + 1, 0.0f);
+  std::memcpy(words.data(), host.data(), bytes);
+  Tensor t(cutrain::Shape{static_cast<int64_t>(words.size())}, Device::CUDA);
+  t.copy_from_host(words.data(), t.numel(), ctx.stream());
+  return t;
+}
+
+template <typename T>
+std::vector<T> Download(const Tensor& t, int64_t n, const Context& ctx) {
+  const std::vector<float> words = t.to_vector(ctx.stream());
+  std::vector<T> host(static_cast<size_t>(n));
+  std::memcpy(host.data(), words.data(), host.size() * sizeof(T));
+  return host;
+}
+
+template <typename T>
+T* As(Tensor& t) {
+  return reinterpret_cast<T*>(t.data());
+}
+
+TEST_F(GpuPipeline, DeviceShuffleOrderIsTheHostLoadersPermutation) {
+  Context ctx(Device::CUDA);
+  for (int64_t count : {1, 2, 255, 1000, 60000}) {
+    for (uint64_t seed : {0ull, 7ull}) {
+      for (uint64_t epoch : {0ull, 3ull}) {
+        std::vector<int64_t> host(static_cast<size_t>(count));
+        kernels::shuffle_order_cpu(seed, epoch, count, host.data());
+        Tensor scratch(cutrain::Shape{static_cast<int64_t>(
+                           kernels::shuffle_order_scratch_bytes(count) / 4 + 4)},
+                       Device::CUDA);
+        Tensor order = cutrain::test::Poisoned(count, ctx);  // NaN bits: never a valid index
+        kernels::launch_shuffle_order(seed, epoch, count, As<int32_t>(order), scratch.data(),
+                                      ctx.stream());
+        const std::vector<int32_t> device = Download<int32_t>(order, count, ctx);
+        for (int64_t i = 0; i < count; ++i)
+          ASSERT_EQ(device[static_cast<size_t>(i)], host[static_cast<size_t>(i)])
+              << "count " << count << " seed " << seed << " epoch " << epoch << " at " << i;
+      }
+    }
+  }
+}
+
+TEST_F(GpuPipeline, GatherKernelEqualsTheCpuTwin) {
+  Context ctx(Device::CUDA);
+  cutrain::Rng rng(3);
+  for (int64_t pixels : {1, 3, 784, 3000}) {
+    const int64_t count = 50, n = 37;
+    std::vector<uint8_t> images(static_cast<size_t>(count * pixels)), labels(count);
+    for (uint8_t& b : images) b = static_cast<uint8_t>(rng.below(256));
+    for (uint8_t& b : labels) b = static_cast<uint8_t>(rng.below(10));
+    std::vector<int32_t> index(static_cast<size_t>(n));
+    for (int32_t& i : index) i = static_cast<int32_t>(rng.below(count));
+    for (bool indexed : {false, true}) {
+      std::vector<float> want_x(static_cast<size_t>(n * pixels)), want_y(n);
+      kernels::gather_batch_cpu(images.data(), labels.data(), indexed ? index.data() : nullptr, n,
+                                pixels, want_x.data(), want_y.data());
+      Tensor d_images = DeviceCopy(images, ctx), d_labels = DeviceCopy(labels, ctx);
+      Tensor d_index = DeviceCopy(index, ctx);
+      Tensor x = cutrain::test::Poisoned(n * pixels, ctx), y = cutrain::test::Poisoned(n, ctx);
+      kernels::launch_gather_batch(As<uint8_t>(d_images), As<uint8_t>(d_labels),
+                                   indexed ? As<int32_t>(d_index) : nullptr, n, pixels, x.data(),
+                                   y.data(), ctx.stream());
+      EXPECT_EQ(x.to_vector(ctx.stream()), want_x) << "pixels " << pixels;
+      EXPECT_EQ(y.to_vector(ctx.stream()), want_y) << "pixels " << pixels;
+    }
+  }
+}
+
+struct Mode {
+  bool graph, resident;
+};
+
+struct RunResult {
+  std::vector<EpochMetrics> epochs;
+  int64_t captures = 0, replays = 0;
+};
+
+// `epochs` epochs of `model` with Adam and a per-step cosine schedule (the lr changes before
+// every replay); 600 training examples in batches of 64 (a last batch of 24) and 130 test
+// examples (a last batch of 2).
+RunResult Train(const std::string& model_name, Mode mode, int64_t epochs) {
+  const data::ImageDataset train = cutrain::test::separable_images(600, 1);
+  const data::ImageDataset test = cutrain::test::separable_images(130, 2);
+  Context ctx(Device::CUDA);
+  cutrain::Sequential model = cutrain::make_model(model_name);
+  model.build({1, 28, 28}, 64, Device::CUDA, 5);
+  auto opt = cutrain::make_optimizer("adam", model.parameters(), 0.01, ctx);
+  auto sched = cutrain::make_scheduler("cosine:max_update=40,final_lr=0.001", 0.01);
+  cutrain::TrainerOptions o;
+  o.batch_size = 64;
+  o.seed = 11;
+  o.scheduler = sched.get();
+  o.schedule_unit = cutrain::ScheduleUnit::Step;
+  o.cuda_graph = mode.graph;
+  o.data_on_device = mode.resident;
+  cutrain::Trainer trainer(model, *opt, ctx, train, test, o);
+  RunResult r;
+  for (int64_t e = 1; e <= epochs; ++e) r.epochs.push_back(trainer.train_epoch(e));
+  r.captures = trainer.pipeline().graph_captures();
+  r.replays = trainer.pipeline().graph_replays();
+  return r;
+}
+
+void ExpectSameMetrics(const RunResult& want, const RunResult& got, const std::string& what) {
+  ASSERT_EQ(want.epochs.size(), got.epochs.size());
+  for (size_t e = 0; e < want.epochs.size(); ++e) {
+    const EpochMetrics &a = want.epochs[e], &b = got.epochs[e];
+    SCOPED_TRACE(what + ", epoch " + std::to_string(e + 1));
+    EXPECT_NEAR(b.train_loss, a.train_loss, 1e-4 * std::abs(a.train_loss) + 1e-6);
+    EXPECT_NEAR(b.test_loss, a.test_loss, 1e-4 * std::abs(a.test_loss) + 1e-6);
+    EXPECT_NEAR(b.train_acc, a.train_acc, 1.5 / 600);  // at most one example flips
+    EXPECT_NEAR(b.test_acc, a.test_acc, 1.5 / 130);
+    EXPECT_DOUBLE_EQ(b.lr, a.lr);
+  }
+}
+
+TEST_F(GpuPipeline, GraphsAndResidentDataGiveTheEagerMetrics) {
+  for (const std::string model : {"lenet", "lenet-bn"}) {
+    const RunResult eager = Train(model, {false, false}, 3);
+    EXPECT_LT(eager.epochs.back().train_loss, eager.epochs.front().train_loss) << model;
+    EXPECT_EQ(eager.captures, 0);
+    const RunResult resident = Train(model, {false, true}, 3);
+    ExpectSameMetrics(eager, resident, model + " --data-on-device");
+    for (bool on_device : {false, true}) {
+      const RunResult graph = Train(model, {true, on_device}, 3);
+      ExpectSameMetrics(eager, graph, model + " --cuda-graph" + (on_device ? " --data-on-device"
+                                                                           : ""));
+      // Train 64 and 24, eval 64 and 2: four shapes, each captured once, on its second use.
+      EXPECT_GE(graph.captures, 4) << model;  // more if a workspace grew in between
+      EXPECT_GT(graph.replays, 3 * 9) << model;
+    }
+  }
+}
+
+TEST_F(GpuPipeline, GraphRunResumedFromACheckpointContinuesTheStepCount) {
+  const RunResult straight = Train("lenet", {true, false}, 2);
+  cutrain::test::TempDir dir;
+  const std::string path = (dir.path() / "last.safetensors").string();
+  const data::ImageDataset train = cutrain::test::separable_images(600, 1);
+  const data::ImageDataset test = cutrain::test::separable_images(130, 2);
+  std::vector<EpochMetrics> resumed;
+  for (int64_t e = 1; e <= 2; ++e) {  // a fresh process per epoch, as after a restart
+    Context ctx(Device::CUDA);
+    cutrain::Sequential model = cutrain::make_model("lenet");
+    model.build({1, 28, 28}, 64, Device::CUDA, 5);
+    auto opt = cutrain::make_optimizer("adam", model.parameters(), 0.01, ctx);
+    auto sched = cutrain::make_scheduler("cosine:max_update=40,final_lr=0.001", 0.01);
+    if (e > 1) cutrain::load_checkpoint(path, model, opt.get(), sched.get(), ctx);
+    cutrain::TrainerOptions o;
+    o.batch_size = 64;
+    o.seed = 11;
+    o.scheduler = sched.get();
+    o.schedule_unit = cutrain::ScheduleUnit::Step;
+    o.cuda_graph = true;
+    cutrain::Trainer trainer(model, *opt, ctx, train, test, o);
+    resumed.push_back(trainer.train_epoch(e));
+    cutrain::save_checkpoint(path, {"lenet", e, "{}"}, model, opt.get(), sched.get(), ctx);
+  }
+  RunResult r;
+  r.epochs = resumed;
+  ExpectSameMetrics(straight, r, "resumed");
+}
+
+}  // namespace
