@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "bench_batchnorm_command.h"
 #include "bench_command.h"
 #include "cutrain/error.h"
 #include "eval_command.h"
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
   BenchTrainConfig bench_train;
   const BenchCommands bench = add_bench_command(app, bench_optimizer, bench_train);
   CLI::App* bench_optimizer_cmd = bench.optimizer;
+  BenchBatchnormConfig bench_batchnorm;
+  CLI::App* bench_batchnorm_cmd = add_bench_batchnorm_command(*bench.group, bench_batchnorm);
   TimeConfig time;
   CLI::App* time_cmd = add_time_command(app, time);
   OptimLabTraceConfig lab_trace;
@@ -55,8 +58,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "cutrain: %s\n\n", e.what());
     CLI::App* help_for = &app;
-    for (CLI::App* cmd : {train_cmd, eval_cmd, schedule_cmd, plot_cmd, bench_optimizer_cmd,
-                          bench.train, time_cmd, lab_cmds.trace, lab_cmds.regression})
+    for (CLI::App* cmd :
+         {train_cmd, eval_cmd, schedule_cmd, plot_cmd, bench_optimizer_cmd, bench.train,
+          bench_batchnorm_cmd, time_cmd, lab_cmds.trace, lab_cmds.regression})
       if (cmd->parsed()) help_for = cmd;
     std::fprintf(stderr, "%s", help_for->help().c_str());
     return 2;
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
     if (plot_cmd->parsed()) return run_plot(plot);
     if (bench_optimizer_cmd->parsed()) return run_bench_optimizer(bench_optimizer);
     if (bench.train->parsed()) return run_bench_train(bench_train);
+    if (bench_batchnorm_cmd->parsed()) return run_bench_batchnorm(bench_batchnorm);
     if (time_cmd->parsed()) return run_time(time);
     if (lab_cmds.trace->parsed()) return run_optim_lab_trace(lab_trace);
     if (lab_cmds.regression->parsed()) return run_optim_lab_regression(lab_regression);

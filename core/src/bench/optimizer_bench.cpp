@@ -1,56 +1,17 @@
 #include "cutrain/bench/optimizer_bench.h"
 
 #include <algorithm>
-#include <chrono>
 
+#include "bench/bench_timing.h"
 #include "cutrain/context.h"
 #include "cutrain/error.h"
 #include "cutrain/optim/optimizer.h"
-#include "cutrain/rng.h"
 
 namespace cutrain {
-namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-Tensor random_tensor(const Shape& shape, Device device, uint64_t seed) {
-  std::vector<float> host(static_cast<size_t>(numel_of(shape)));
-  Rng rng(seed);
-  for (float& x : host) x = rng.uniform(-1.0f, 1.0f);
-  return Tensor::from_vector(host, shape, device);
-}
-
-// Times `body` once per sample: CUDA events on the device, a steady clock on the CPU.
-template <typename F>
-std::vector<double> time_us(Context& ctx, int warmup, int iterations, F&& body) {
-  for (int i = 0; i < warmup; ++i) body();
-  ctx.synchronize();
-  std::vector<double> samples;
-  if (ctx.is_cuda()) {
-    Event start, stop;
-    for (int i = 0; i < iterations; ++i) {
-      start.record(ctx.stream());
-      body();
-      stop.record(ctx.stream());
-      stop.synchronize();
-      samples.push_back(1000.0 * stop.elapsed_ms_since(start));
-    }
-  } else {
-    for (int i = 0; i < iterations; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      body();
-      samples.push_back(
-          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-              .count());
-    }
-  }
-  return samples;
-}
-
-}  // namespace
+using detail::median;
+using detail::random_tensor;
+using detail::time_us;
 
 double optimizer_bytes_per_param(const std::string& optimizer) {
   int state = 2;
@@ -94,11 +55,8 @@ OptimizerBenchResult bench_optimizer(const OptimizerBenchConfig& c) {
   r.gbps = bytes / (r.median_us * 1e3);
 
   // A copy moves each byte twice (read + write): copy half the optimizer's traffic.
-  const auto copy_floats = static_cast<int64_t>(bytes / 2 / sizeof(float));
-  Tensor src = Tensor::zeros(Shape{copy_floats}, c.device), dst(Shape{copy_floats}, c.device);
-  const std::vector<double> copy =
-      time_us(ctx, c.warmup, c.iterations, [&] { dst.copy_from(src, ctx.stream()); });
-  r.copy_gbps = 2.0 * static_cast<double>(copy_floats) * sizeof(float) / (median(copy) * 1e3);
+  r.copy_gbps = detail::copy_gbps(ctx, static_cast<int64_t>(bytes / 2 / sizeof(float)), c.warmup,
+                                  c.iterations);
   return r;
 }
 

@@ -39,6 +39,8 @@ using ConvDesc = CudnnDescriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvol
                                  cudnnDestroyConvolutionDescriptor>;
 using PoolDesc = CudnnDescriptor<cudnnPoolingDescriptor_t, cudnnCreatePoolingDescriptor,
                                  cudnnDestroyPoolingDescriptor>;
+using ActivationDesc = CudnnDescriptor<cudnnActivationDescriptor_t, cudnnCreateActivationDescriptor,
+                                       cudnnDestroyActivationDescriptor>;
 
 inline TensorDesc make_nchw_desc(int64_t n, int64_t c, int64_t h, int64_t w) {
   TensorDesc d;

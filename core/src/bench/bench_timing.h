@@ -1,0 +1,54 @@
+// What the benchmarks share (private): samples of one timed body (CUDA events on the device, a
+// steady clock on the CPU), their median, random inputs, and the copy bandwidth every
+// bandwidth-bound op is compared against.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "cutrain/context.h"
+#include "cutrain/stream.h"
+#include "cutrain/tensor.h"
+
+namespace cutrain::detail {
+
+/// The middle sample (the upper one of an even count); `samples` must not be empty.
+double median(std::vector<double> samples);
+
+/// Values uniform in [lo, hi) from Rng(seed), on `device`.
+Tensor random_tensor(const Shape& shape, Device device, uint64_t seed, float lo = -1.0f,
+                     float hi = 1.0f);
+
+/// Microseconds of each of `iterations` calls of `body`, after `warmup` untimed calls. On CUDA,
+/// body queues work on ctx.stream() and each sample is the events around it.
+template <typename F>
+std::vector<double> time_us(Context& ctx, int warmup, int iterations, F&& body) {
+  for (int i = 0; i < warmup; ++i) body();
+  ctx.synchronize();
+  std::vector<double> samples;
+  if (ctx.is_cuda()) {
+    Event start, stop;
+    for (int i = 0; i < iterations; ++i) {
+      start.record(ctx.stream());
+      body();
+      stop.record(ctx.stream());
+      stop.synchronize();
+      samples.push_back(1000.0 * stop.elapsed_ms_since(start));
+    }
+  } else {
+    for (int i = 0; i < iterations; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      body();
+      samples.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    }
+  }
+  return samples;
+}
+
+/// GB/s of copying `floats` floats to another buffer on ctx's device (each byte read and
+/// written, so 8 bytes per float), from the median of `iterations` copies.
+double copy_gbps(Context& ctx, int64_t floats, int warmup, int iterations);
+
+}  // namespace cutrain::detail
