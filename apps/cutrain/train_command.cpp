@@ -76,6 +76,9 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_option("--train-limit", c.train_limit,
                   "Use only the first N training examples (0 = all)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--drop-last", c.drop_last,
+                "Leave out each epoch's last partial batch (batch norm then never sees a tiny "
+                "batch; with --cuda-graph training has one shape)");
   cmd->add_option("--resize", c.resize,
                   "Resize the images bilinearly to NxN on the training device before the model "
                   "(d2l: 96 for resnet18 and densenet; 0 = off)")
@@ -231,6 +234,7 @@ int run_train(const TrainConfig& given) {
   run.batch_size = c.batch_size;
   run.seed = c.seed;
   run.train_limit = c.train_limit;
+  run.drop_last = c.drop_last;
   run.resize = c.resize;
   run.cuda_graph = c.cuda_graph;
   run.data_on_device = c.data_on_device;

@@ -23,6 +23,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"batch_size", c.batch_size},
           {"seed", c.seed},
           {"train_limit", c.train_limit},
+          {"drop_last", c.drop_last},
           {"resize", c.resize},
           {"scheduler", c.scheduler},
           {"schedule_unit", c.schedule_unit}};
@@ -47,7 +48,10 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
   } catch (const nlohmann::json::exception& e) {
     throw DataError(path + ": stored configuration is not JSON: " + e.what());
   }
-  if (stored.is_object() && !stored.contains("resize")) stored["resize"] = 0;  // older runs
+  if (stored.is_object()) {  // runs from before these flags
+    if (!stored.contains("resize")) stored["resize"] = 0;
+    if (!stored.contains("drop_last")) stored["drop_last"] = false;
+  }
   const nlohmann::json mine = to_json(c);
   for (auto it = mine.begin(); it != mine.end(); ++it) {
     if (!stored.contains(it.key()))
@@ -79,6 +83,7 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
     r.batch_size = stored.at("batch_size").get<int64_t>();
     r.seed = stored.at("seed").get<uint64_t>();
     r.train_limit = stored.at("train_limit").get<int64_t>();
+    r.drop_last = stored.at("drop_last").get<bool>();
     r.resize = stored.at("resize").get<int64_t>();
     r.scheduler = stored.at("scheduler").get<std::string>();
     r.schedule_unit = stored.at("schedule_unit").get<std::string>();

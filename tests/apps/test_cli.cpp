@@ -65,6 +65,16 @@ TEST_F(Cli, CudaOnlyFlagsOnTheCpuAreUsageErrors) {
   }
 }
 
+TEST_F(Cli, DropLastNeedsOneFullBatch) {
+  const CliResult ok = run_cli("train --device cpu --model lenet-bn --epochs 1 --batch-size 32 "
+                               "--train-limit 65 --drop-last --data " + data());
+  EXPECT_EQ(ok.code, 0) << ok.output;  // 65 = 2 x 32 + 1: without --drop-last, a BN batch of 1
+  const CliResult r = run_cli("train --device cpu --epochs 1 --batch-size 32 --train-limit 10 "
+                              "--drop-last --data " + data());
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--drop-last")) << r.output;
+}
+
 TEST_F(Cli, MissingDataSaysHowToInstallIt) {
   const CliResult r = run_cli("train --device cpu --data /nonexistent/fmnist");
   EXPECT_EQ(r.code, 1);

@@ -239,5 +239,34 @@ TEST(Loader, RawBatchIsTheFloatBatchBeforeScaling) {
   }
 }
 
+// 37 examples in batches of 8: four full batches, the remaining 5 (a different 5 each epoch)
+// left out; every delivered example still appears once.
+TEST(Loader, DropLastKeepsOnlyFullBatches) {
+  const ImageDataset d = make_dataset();
+  BatchLoader loader(d, 8, true, 2, 0, /*drop_last=*/true);
+  EXPECT_EQ(loader.batches(), 4);
+  EXPECT_EQ(loader.epoch_examples(), 32);
+  std::vector<int64_t> seen_first, seen_second;
+  for (int64_t epoch : {0, 1}) {
+    loader.start_epoch(epoch);
+    std::vector<float> images(8 * kPixels), labels(8);
+    std::vector<int64_t>& seen = epoch == 0 ? seen_first : seen_second;
+    for (int64_t b = 0; b < loader.batches(); ++b) {
+      EXPECT_EQ(loader.fill(b, images.data(), labels.data()), 8);
+      for (int64_t i = 0; i < 8; ++i) seen.push_back(loader.order()[static_cast<size_t>(b * 8 + i)]);
+    }
+    std::vector<int64_t> sorted = seen;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(std::unique(sorted.begin(), sorted.end()), sorted.end()) << "an example twice";
+    EXPECT_EQ(seen.size(), 32u);
+  }
+  EXPECT_NE(seen_first, seen_second);
+  EXPECT_THROW(loader.batch_examples(4), ConfigError);
+  // Without drop_last the same loader has a fifth batch of 5.
+  EXPECT_EQ(BatchLoader(d, 8, true, 2).batches(), 5);
+  // Fewer examples than one batch: nothing to train on is an error, not an empty epoch.
+  EXPECT_THROW(BatchLoader(d, 64, true, 2, 0, true), ConfigError);
+}
+
 }  // namespace
 }  // namespace cutrain::data

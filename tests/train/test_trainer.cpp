@@ -91,6 +91,22 @@ struct TinySetup {
   }
 };
 
+TEST(Trainer, DropLastTrainsOnFullBatchesOnly) {
+  // 100 examples at batch 32: three full batches; the 4 left over are not trained on.
+  static const data::ImageDataset train_set = test::separable_images(100, 1);
+  Context ctx(Device::CPU);
+  Sequential net = make_model("lenet-bn");
+  net.build({1, 28, 28}, 32, Device::CPU, 0);
+  auto opt = make_optimizer("sgd", net.parameters(), 0.1, ctx);
+  TrainerOptions o = options(32, 0, 0);
+  o.drop_last = true;
+  Trainer trainer(net, *opt, ctx, train_set, train_set, o);
+  const EpochMetrics m = trainer.train_epoch(1);
+  EXPECT_EQ(m.examples, 96);
+  EXPECT_EQ(opt->steps(), 3);
+  EXPECT_TRUE(std::isfinite(m.train_loss));
+}
+
 TEST(Trainer, RejectsAModelBuiltForAnotherBatch) {
   TinySetup t;
   EXPECT_TRUE(test::Contains(t.config_error(options(32, 0, 0)), "batch"));

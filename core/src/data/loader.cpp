@@ -9,8 +9,8 @@
 namespace cutrain::data {
 
 BatchLoader::BatchLoader(const ImageDataset& data, int64_t batch_size, bool shuffle,
-                         uint64_t seed, int64_t limit)
-    : data_(data), batch_size_(batch_size), shuffle_(shuffle), seed_(seed) {
+                         uint64_t seed, int64_t limit, bool drop_last)
+    : data_(data), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last), seed_(seed) {
   if (batch_size <= 0)
     throw ConfigError("--batch-size: expected a positive number, got " +
                       std::to_string(batch_size));
@@ -25,6 +25,10 @@ BatchLoader::BatchLoader(const ImageDataset& data, int64_t batch_size, bool shuf
                       std::to_string(data.labels.size()));
   size_ = limit > 0 ? std::min(limit, data.count) : data.count;
   if (size_ == 0) throw ConfigError(data.source + ": no examples");
+  if (drop_last && size_ < batch_size)
+    throw ConfigError("--drop-last: " + data.source + " has " + std::to_string(size_) +
+                      " examples to train on, not one full batch of " +
+                      std::to_string(batch_size));
   order_.resize(static_cast<size_t>(size_));
   std::iota(order_.begin(), order_.end(), int64_t{0});
 }

@@ -36,7 +36,7 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, Context& ctx,
       test_(test),
       options_(std::move(options)),
       train_loader_(train, options_.batch_size, /*shuffle=*/true, options_.seed,
-                    options_.train_limit),
+                    options_.train_limit, options_.drop_last),
       pipeline_(model, ctx, sample_shape(train),
                 max_batches(train_loader_, test, options_.batch_size),
                 pipeline_options(options_)) {
@@ -85,7 +85,7 @@ EpochMetrics Trainer::continue_epoch(const EpochCursor& from) {
   m.epoch = epoch;
   m.lr = optimizer_.lr();  // the rate of the epoch's last update
   m.cursor = {epoch, b, part.loss, part.hits};
-  const int64_t examples = b == batches ? train_loader_.size() : b * options_.batch_size;
+  const int64_t examples = b == batches ? train_loader_.epoch_examples() : b * options_.batch_size;
   m.examples = examples - from.batches_done * options_.batch_size;
   m.train_loss = m.cursor.loss_sum / static_cast<double>(examples);
   m.train_acc = m.cursor.hits / static_cast<double>(examples);

@@ -102,7 +102,9 @@ void BatchNorm::forward_view(const BatchView& x, const BatchView& y, Context& ct
   if (training_ && d.per_channel() < 2)
     throw ConfigError(display_name() +
                       ": expected more than 1 value per channel when training, got input " +
-                      to_string(x.shape));
+                      to_string(x.shape) +
+                      (x.shape[0] == 1 ? " (a last batch of one example? train with --drop-last)"
+                                       : ""));
   const kernels::BnConfig cfg{opt_.eps, opt_.momentum, opt_.fuse_relu};
   kernels::BnChannels ch;
   ch.gamma = weight_.data();

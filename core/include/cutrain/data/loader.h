@@ -14,14 +14,20 @@ namespace cutrain::data {
 class BatchLoader {
  public:
   /// @param limit use only the first `limit` examples (0 = all)
+  /// @param drop_last leave out the last partial batch of each epoch (which examples fall
+  ///        there changes with the shuffle), so every batch has batch_size examples
   BatchLoader(const ImageDataset& data, int64_t batch_size, bool shuffle, uint64_t seed,
-              int64_t limit = 0);
+              int64_t limit = 0, bool drop_last = false);
 
   /// Fixes the example order for `epoch` (identity when not shuffling).
   void start_epoch(int64_t epoch);
   int64_t size() const { return size_; }
   int64_t batch_size() const { return batch_size_; }
-  int64_t batches() const { return (size_ + batch_size_ - 1) / batch_size_; }
+  int64_t batches() const {
+    return drop_last_ ? size_ / batch_size_ : (size_ + batch_size_ - 1) / batch_size_;
+  }
+  /// Examples an epoch delivers: size(), less the dropped remainder with drop_last.
+  int64_t epoch_examples() const { return drop_last_ ? batches() * batch_size_ : size_; }
   /// Examples in batch b (batch_size, or the remainder for the last one).
   int64_t batch_examples(int64_t b) const;
   /// Writes batch b: images [n, C, H, W] as floats in [0, 1] and labels [n] as floats.
@@ -40,7 +46,7 @@ class BatchLoader {
  private:
   const ImageDataset& data_;
   int64_t batch_size_, size_;
-  bool shuffle_;
+  bool shuffle_, drop_last_;
   uint64_t seed_;
   int64_t epoch_ = -1;
   std::vector<int64_t> order_;

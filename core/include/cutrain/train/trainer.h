@@ -24,6 +24,9 @@ struct TrainerOptions {
   int64_t batch_size = 256;
   uint64_t seed = 0;
   int64_t train_limit = 0;  ///< use only the first N training examples (0 = all)
+  /// Leave out each epoch's last partial training batch (e.g. so batch norm never sees a batch
+  /// of one, and a CUDA graph run has one training shape).
+  bool drop_last = false;
   /// Resize every batch bilinearly to resize x resize on the training device (0 = off); the
   /// model must be built for that size.
   int64_t resize = 0;
