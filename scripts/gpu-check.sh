@@ -1,119 +1,192 @@
 #!/usr/bin/env bash
-# Everything a lent GPU machine should run, in stages that each fit one 10-minute call of the
-# device tool, each ending with a short table (and appending it to $OUT/summary.txt):
-#   build     configure + build (all cores) into $BUILD_DIR (kept between calls while warm)
-#   test      ctest -L gpu, then the CPU suite
-#   sanitize  compute-sanitizer memcheck + racecheck over the gpu tests
-#   bench     LeNet training eager / --cuda-graph / + --data-on-device against the PyTorch peer
-#             (eager, CUDA graph, torch.compile); Adam step against torch's fused Adam;
-#             batch norm against cuDNN
-#   models    ResNet-18 and DenseNet, $MODEL_EPOCHS epochs at 96x96 (accuracy, examples/s, memory)
-#   all       every stage in order (default)
-# Usage: scripts/gpu-check.sh [stage ...]. Logs go to $OUT (default ./gpu-check-out). The data
-# set travels with the tree in data/fashion-mnist (git-ignored; copy it there first):
-#   mkdir -p data && cp -r /usr/share/datasets/fashion-mnist data/
+# Everything a lent GPU machine should run, in ONE call of the device tool. A task that draws a
+# machine gets 15 minutes of device time in all (start-up and idle time included), so the whole
+# check runs against one deadline (DEADLINE_S, default 540 s), stages in order of value, every
+# command under its own timeout, and a stage that no longer fits is skipped, not started:
+#   build     unpack the carried build dependencies, configure (sm_90 only) and build
+#   test      ctest -L gpu (every kernel against its CPU twin, training steps GPU vs CPU, eager vs
+#             graph vs device-resident data)
+#   bench     LeNet training eager / --cuda-graph / + --data-on-device against the PyTorch peer;
+#             Adam step against torch's fused Adam; batch norm against cuDNN
+#   models    ResNet-18 and DenseNet at 96x96 (accuracy, examples/s, peak memory)
+#   sanitize  compute-sanitizer memcheck + racecheck over the kernel-level gpu tests
+#   all       every stage in that order (default)
+# The last lines printed are the summary table (also appended to $OUT/summary.txt); full logs
+# are in $OUT. GPU_CHECK_CMAKE_ARGS adds configure options. Prepare on the networked machine first, then call the device tool with
+#   carry: ["data"]   command: bash scripts/gpu-check.sh     timeout_s: 600
+#   ./scripts/gpu-bundle.sh      # data/fashion-mnist + data/debs (GoogleTest, CLI11, ...)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+START=$SECONDS
 OUT=${OUT:-gpu-check-out}
 BUILD_DIR=${BUILD_DIR:-build-gpu}
+DEADLINE_S=${DEADLINE_S:-540}
 EPOCHS=${EPOCHS:-5}
 MODEL_EPOCHS=${MODEL_EPOCHS:-10}
+CUDA_ARCHS=${CUDA_ARCHS:-90}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 export CUTRAIN_DATA=${CUTRAIN_DATA:-$PWD/data/fashion-mnist}
 command -v nvcc >/dev/null 2>&1 || export PATH=/usr/local/cuda/bin:$PATH
 CLI="$BUILD_DIR/bin/cutrain"
 rows=()
-row() { rows+=("$(printf '%-34s %s' "$1" "$2")"); }
+row() { rows+=("$(printf '%-30s %s' "$1" "$2")"); echo "gpu-check [$((SECONDS - START))s] $1: $2"; }
+
+# Runs "$@" under `timeout`, for at most $1 seconds and never past the deadline (10 s kept for the
+# table). Returns 124 without running when under 15 s would be left.
+timed() {
+  local want=$1; shift
+  local left=$((DEADLINE_S - (SECONDS - START) - 10))
+  [ "$left" -lt "$want" ] && want=$left
+  [ "$want" -lt 15 ] && return 124
+  timeout --kill-after=5 "$want" "$@"
+}
+# First matching line of a log, or its last line, for the table.
+pick() { grep -m1 -E "$1" "$2" 2>/dev/null || tail -1 "$2" 2>/dev/null; }
+
+# --- build dependencies ---------------------------------------------------------------------
+# The machine reaches no registry: data/debs (scripts/gpu-bundle.sh) holds Debian packages of
+# what its image lacks; unpacked (not installed) into a prefix that CMake searches first.
+cmake_args=()
+setup_deps() {
+  local debs=data/debs deps
+  mkdir -p "$BUILD_DIR" && deps=$(cd "$BUILD_DIR" && pwd)/deps
+  ls $debs/*.deb >/dev/null 2>&1 || { row deps "no data/debs: using the image's packages"; return; }
+  rm -rf "$deps" && mkdir -p "$deps"
+  for d in $debs/*.deb; do
+    if command -v dpkg-deb >/dev/null 2>&1; then dpkg-deb -x "$d" "$deps"
+    else (cd "$deps" && ar p "$OLDPWD/$d" "$(ar t "$OLDPWD/$d" | grep '^data.tar')" | tar -xJ); fi
+  done
+  local lib=$deps/usr/lib/x86_64-linux-gnu sys_z
+  # The SONAME too: binaries find it through their RUNPATH (this folder), not openblas-pthread/.
+  ln -sf openblas-pthread/libopenblas.so.0 "$lib/libopenblas.so"
+  ln -sf openblas-pthread/libopenblas.so.0 "$lib/libopenblas.so.0"
+  # zlib1g-dev's libz.so points at Debian's runtime file; link against this image's libz.so.1.
+  sys_z=$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
+  [ -n "$sys_z" ] && ln -sf "$sys_z" "$lib/libz.so"
+  # OpenBLAS needs libgfortran.so.5; take the carried one only where the image has none.
+  if ! ldconfig -p | grep -q 'libgfortran\.so\.5 '; then
+    mkdir -p "$deps/runtime" && cp -a "$lib"/libgfortran.so.5* "$lib"/libquadmath.so.0* "$deps/runtime/"
+    export LD_LIBRARY_PATH="$deps/runtime:${LD_LIBRARY_PATH:-}"
+  fi
+  cmake_args+=(-DCMAKE_PREFIX_PATH="$deps/usr")
+  row deps "unpacked $(ls $debs/*.deb | wc -l) packages"
+}
 
 # cuDNN: the toolkit's own, else the pip wheel's (nvidia.cudnn), passed as a hint.
-cudnn_args=()
-if [ -n "${CUDNN_ROOT:-}" ]; then
-  cudnn_args=(-DCUDNN_ROOT="$CUDNN_ROOT")
-elif ! ls "$(dirname "$(command -v nvcc)")"/../include/cudnn.h >/dev/null 2>&1; then
-  root=$(python3 -c 'import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))' 2>/dev/null)
-  [ -n "$root" ] && cudnn_args=(-DCUDNN_ROOT="$root") && export LD_LIBRARY_PATH="$root/lib:${LD_LIBRARY_PATH:-}"
-fi
+setup_cudnn() {
+  if [ -n "${CUDNN_ROOT:-}" ]; then
+    cmake_args+=(-DCUDNN_ROOT="$CUDNN_ROOT")
+  elif ! ls "$(dirname "$(command -v nvcc)")"/../include/cudnn.h >/dev/null 2>&1; then
+    local root
+    root=$(python3 -c 'import nvidia.cudnn, os; print(list(nvidia.cudnn.__path__)[0])' 2>/dev/null)
+    if [ -n "$root" ]; then
+      cmake_args+=(-DCUDNN_ROOT="$root")
+      export LD_LIBRARY_PATH="$root/lib:${LD_LIBRARY_PATH:-}"
+    fi
+  fi
+}
 
 stage_build() {
-  if cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCUTRAIN_CUDA=ON "${cudnn_args[@]}" \
-       > "$OUT/configure.log" 2>&1 &&
-     cmake --build "$BUILD_DIR" -j"$(nproc)" > "$OUT/build.log" 2>&1; then
-    row build ok
+  setup_deps
+  setup_cudnn
+  local gen=()
+  command -v ninja >/dev/null 2>&1 && [ ! -f "$BUILD_DIR/CMakeCache.txt" ] && gen=(-G Ninja)
+  if timed 60 cmake -S . -B "$BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCUTRAIN_CUDA=ON \
+       -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCHS" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 "${cmake_args[@]}" ${GPU_CHECK_CMAKE_ARGS:-} > "$OUT/configure.log" 2>&1 &&
+     timed 300 cmake --build "$BUILD_DIR" -j"$(nproc)" > "$OUT/build.log" 2>&1; then
+    row build "ok ($(grep -m1 'CUDA backend' "$OUT/configure.log" | sed 's/.*cutrain: //'))"
+    BUILD_OK=1
   else
-    row build FAILED; tail -40 "$OUT/build.log" "$OUT/configure.log"
+    row build FAILED
+    tail -30 "$OUT/configure.log"; grep -m20 -E 'error|Error' "$OUT/build.log"; tail -10 "$OUT/build.log"
+    BUILD_OK=0
   fi
 }
 
 stage_test() {
-  ctest --test-dir "$BUILD_DIR" -L gpu --output-on-failure --timeout 300 > "$OUT/gpu-tests.log" 2>&1
-  row "gpu tests" "$(grep -E 'tests passed|tests failed' "$OUT/gpu-tests.log" | tail -1)"
-  grep -E "^\s+[0-9]+ - .*\((Failed|Timeout|Subprocess)" "$OUT/gpu-tests.log" | head -20
-  ctest --test-dir "$BUILD_DIR" -LE "gpu|package" -j"$(nproc)" > "$OUT/cpu-tests.log" 2>&1
-  row "cpu tests" "$(grep -E 'tests passed|tests failed' "$OUT/cpu-tests.log" | tail -1)"
-}
-
-stage_sanitize() {
-  if ! command -v compute-sanitizer >/dev/null 2>&1; then row sanitizer "compute-sanitizer not found"; return; fi
-  for tool in memcheck racecheck; do
-    timeout 250 compute-sanitizer --tool "$tool" --error-exitcode 9 \
-      "$BUILD_DIR/bin/cutrain_gpu_tests" --gtest_brief=1 > "$OUT/sanitizer-$tool.log" 2>&1
-    local rc=$?
-    row "$tool" "$(grep -E 'ERROR SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1) (rc $rc)"
-  done
+  # One process per test (ctest) so that a crash names its test; 8 at a time share the GPU.
+  timed 150 ctest --test-dir "$BUILD_DIR" -L gpu -j8 --timeout 120 --output-on-failure \
+    --output-junit "$OUT/gpu-tests.xml" > "$OUT/gpu-tests.log" 2>&1
+  row "gpu tests" "$(pick 'tests passed|tests failed' "$OUT/gpu-tests.log")"
+  grep -E '^\s+[0-9]+ - .*\((Failed|Timeout|Subprocess|SEGFAULT|Exception)' "$OUT/gpu-tests.log" | head -25
+  grep -m3 -E 'skipped|SKIPPED' "$OUT/gpu-tests.log"
 }
 
 stage_bench() {
-  local mode
+  local mode log
   for mode in "" "--cuda-graph" "--cuda-graph --data-on-device"; do
-    "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" $mode \
-      > "$OUT/bench-train${mode// /_}.log" 2>&1
-    row "cutrain lenet ${mode:-eager}" "$(grep median "$OUT/bench-train${mode// /_}.log" || tail -1 "$OUT/bench-train${mode// /_}.log")"
+    log="$OUT/bench-train${mode// /_}.log"
+    timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" $mode > "$log" 2>&1
+    row "cutrain lenet ${mode:-eager}" "$(pick '^median' "$log")"
   done
-  for mode in "" "--cuda-graph" "--compile"; do
-    python3 bench/peers/lenet_torch.py --device cuda --model lenet --epochs "$EPOCHS" $mode \
-      > "$OUT/torch-lenet${mode// /_}.log" 2>&1
-    row "torch lenet ${mode:-eager}" "$(grep -o '"median_examples_per_sec": [0-9.]*' "$OUT/torch-lenet${mode// /_}.log" || tail -1 "$OUT/torch-lenet${mode// /_}.log")"
-  done
-  "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
+  timed 60 "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
     > "$OUT/train-lenet-graph.log" 2>&1
-  row "cutrain lenet accuracy" "$(grep -E '^epoch' "$OUT/train-lenet-graph.log" | tail -1)"
-  "$CLI" bench optimizer --device cuda --optimizer adam --params 100000000 > "$OUT/bench-adam.log" 2>&1
-  row "cutrain adam 100M" "$(grep -E 'bandwidth' "$OUT/bench-adam.log")"
-  "$CLI" bench optimizer --device cuda --optimizer adam --lenet --iterations 2000 > "$OUT/bench-adam-lenet.log" 2>&1
-  row "cutrain adam lenet" "$(grep -E '^step' "$OUT/bench-adam-lenet.log")"
-  python3 bench/peers/adam_torch.py --params 100000000 > "$OUT/torch-adam.log" 2>&1
-  row "torch adam 100M" "$(grep -E 'fused' "$OUT/torch-adam.log" | head -1)"
-  python3 bench/peers/adam_torch.py --lenet --iterations 2000 > "$OUT/torch-adam-lenet.log" 2>&1
-  row "torch adam lenet" "$(grep -E 'fused' "$OUT/torch-adam-lenet.log" | head -1)"
+  row "cutrain lenet test acc" "$(grep -E '^epoch' "$OUT/train-lenet-graph.log" | tail -1)"
+  timed 40 "$CLI" bench optimizer --device cuda --optimizer adam --params 100000000 > "$OUT/bench-adam.log" 2>&1
+  row "cutrain adam 100M" "$(pick 'GB/s' "$OUT/bench-adam.log")"
+  timed 30 "$CLI" bench optimizer --device cuda --optimizer adam --lenet --iterations 2000 > "$OUT/bench-adam-lenet.log" 2>&1
+  row "cutrain adam lenet" "$(pick '^step' "$OUT/bench-adam-lenet.log")"
+  local relu
   for relu in "" "--relu"; do
-    "$CLI" bench batchnorm --device cuda --shape 256,64,56,56 $relu > "$OUT/bench-bn$relu.log" 2>&1
-    row "batchnorm 256,64,56,56 $relu" "see $OUT/bench-bn$relu.log"
+    timed 40 "$CLI" bench batchnorm --device cuda --shape 256,64,56,56 $relu > "$OUT/bench-bn$relu.log" 2>&1
+    # Columns from the end: ... GB/s /copy | cuDNN-med cuDNN-min cuDNN-GB/s ours/cuDNN
+    row "batchnorm 256,64,56,56 $relu" "$(grep -E '^(forward|backward)' "$OUT/bench-bn$relu.log" |
+      awk '{printf "%s: %s GB/s (%s of copy), cuDNN %s GB/s; ", ($1 == "backward" ? "bwd" : $1 " " $2), $(NF-6), $(NF-5), $(NF-1)}')"
+  done
+  # The peers last among the benchmarks: python and torch start slowly, torch.compile slower.
+  timed 40 python3 bench/peers/adam_torch.py --params 100000000 > "$OUT/torch-adam.log" 2>&1
+  row "torch adam 100M" "$(pick 'fused' "$OUT/torch-adam.log")"
+  timed 30 python3 bench/peers/adam_torch.py --lenet --iterations 2000 > "$OUT/torch-adam-lenet.log" 2>&1
+  row "torch adam lenet" "$(pick 'fused' "$OUT/torch-adam-lenet.log")"
+  for mode in "" "--cuda-graph" "--compile"; do
+    log="$OUT/torch-lenet${mode// /_}.log"
+    timed 90 python3 bench/peers/lenet_torch.py --device cuda --model lenet --epochs "$EPOCHS" $mode > "$log" 2>&1
+    row "torch lenet ${mode:-eager}" "$(grep -o '"median_examples_per_sec": [0-9.]*' "$log" || tail -1 "$log")"
   done
 }
 
 stage_models() {
   local m
   for m in resnet18 densenet; do
-    timeout 280 "$CLI" train --device cuda --model "$m" --resize 96 --epochs "$MODEL_EPOCHS" \
+    timed 150 "$CLI" train --device cuda --model "$m" --resize 96 --epochs "$MODEL_EPOCHS" \
       --cuda-graph --no-progress --metrics "$OUT/$m.jsonl" > "$OUT/train-$m.log" 2>&1
     row "$m 96x96" "$(grep -E '^epoch' "$OUT/train-$m.log" | tail -1)"
-    row "$m memory" "$(grep -iE 'peak' "$OUT/train-$m.log" | tail -1)"
+    row "$m memory" "$(grep -E '^memory' "$OUT/train-$m.log" | tail -1)"
+  done
+}
+
+stage_sanitize() {
+  if ! command -v compute-sanitizer >/dev/null 2>&1; then row sanitizer "compute-sanitizer not found"; return; fi
+  # Our kernels, not whole-model steps: cuDNN/cuBLAS under memcheck take minutes per step.
+  local filter='-*Training*:*ResNet*:*DenseNet*:*Resnet*:*Densenet*'
+  local tool
+  for tool in memcheck racecheck; do
+    timed 90 compute-sanitizer --tool "$tool" --error-exitcode 9 \
+      "$BUILD_DIR/bin/cutrain_gpu_tests" --gtest_brief=1 --gtest_filter="$filter" \
+      > "$OUT/sanitizer-$tool.log" 2>&1
+    local rc=$?
+    row "$tool" "$(pick 'ERROR SUMMARY' "$OUT/sanitizer-$tool.log") (rc $rc)"
   done
 }
 
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(all)
-[ "${stages[0]}" = all ] && stages=(build test sanitize bench models)
+[ "${stages[0]}" = all ] && stages=(build test bench models sanitize)
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$OUT/gpu.txt" 2>&1
+BUILD_OK=1
 for s in "${stages[@]}"; do
   case "$s" in
-    build|test|sanitize|bench|models) "stage_$s" ;;
-    *) echo "gpu-check: unknown stage '$s' (build test sanitize bench models all)" >&2; exit 2 ;;
+    build|test|bench|models|sanitize)
+      if [ "$s" != build ] && [ "$BUILD_OK" != 1 ]; then row "$s" "skipped (build failed)"; continue; fi
+      if [ $((DEADLINE_S - (SECONDS - START))) -lt 30 ]; then row "$s" "skipped (deadline)"; continue; fi
+      "stage_$s" ;;
+    *) echo "gpu-check: unknown stage '$s' (build test bench models sanitize all)" >&2; exit 2 ;;
   esac
 done
 
 {
   echo
-  echo "== gpu-check ${stages[*]} $(date -u +%Y-%m-%dT%H:%MZ) on $(head -1 "$OUT/gpu.txt") =="
+  echo "== gpu-check ${stages[*]} $(date -u +%Y-%m-%dT%H:%MZ), $((SECONDS - START)) s, on $(head -1 "$OUT/gpu.txt") =="
   printf '%s\n' "${rows[@]}"
 } | tee -a "$OUT/summary.txt"
