@@ -55,7 +55,9 @@ void launch_gather_batch(const uint8_t* images, const uint8_t* labels, const int
                          int64_t n, int64_t pixels, float* out_images, float* out_labels,
                          cudaStream_t stream) {
   if (n == 0) return;
-  const int threads = pixels >= kThreads ? kThreads : 32 * static_cast<int>((pixels + 31) / 32);
+  // At least one warp: the labels are gathered even when an example has no pixels.
+  const int threads =
+      pixels >= kThreads ? kThreads : 32 * static_cast<int>(pixels > 0 ? (pixels + 31) / 32 : 1);
   gather_batch_kernel<<<static_cast<unsigned>(n), threads, 0, stream>>>(
       images, labels, index, pixels, out_images, out_labels);
   CUTRAIN_CHECK_LAUNCH("gather_batch_kernel");

@@ -23,7 +23,8 @@ struct BilinearTap {
 
 CUTRAIN_HD BilinearTap bilinear_tap(int64_t o, int64_t in, int64_t out) {
   const float scale = static_cast<float>(in) / static_cast<float>(out);
-  float src = scale * (static_cast<float>(o) + 0.5f) - 0.5f;
+  // mul_rn: an FMA here would move src (and so w1) by an ulp on the GPU only.
+  float src = mul_rn(scale, static_cast<float>(o) + 0.5f) - 0.5f;
   if (src < 0.0f) src = 0.0f;
   int64_t i0 = static_cast<int64_t>(src);
   if (i0 > in - 1) i0 = in - 1;

@@ -3,6 +3,7 @@
 namespace cutrain::kernels {
 
 void global_avg_pool_forward_cpu(const float* x, float* y, int64_t planes, int64_t s) {
+  if (s == 0) return;  // an empty plane has no mean; the CUDA launcher writes nothing either
   const float inv_area = 1.0f / static_cast<float>(s);
 #pragma omp parallel for schedule(static)
   for (int64_t p = 0; p < planes; ++p) {

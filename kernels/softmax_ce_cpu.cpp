@@ -12,7 +12,7 @@ void softmax_ce_cpu(const float* logits, const float* labels, int64_t n, int cla
 #pragma omp parallel for schedule(static) if (n * classes >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) {
     const SoftmaxCeRow r =
-        softmax_ce_row(logits + i * classes, classes, static_cast<int>(labels[i]), grad_scale,
+        softmax_ce_row(logits + i * classes, classes, label_index(labels[i], classes), grad_scale,
                        dlogits ? dlogits + i * classes : nullptr);
     row_loss[i] = r.loss;
     row_hit[i] = r.correct;

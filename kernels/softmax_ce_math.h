@@ -15,6 +15,12 @@ struct SoftmaxCeRow {
   float correct;  // 1 when the first arg max equals the label
 };
 
+/// The class index stored as a float label, or -1 when it is not one (NaN, negative, >= classes):
+/// casting such a float to int is undefined and differs between host and device.
+CUTRAIN_HD int label_index(float label, int classes) {
+  return (label >= 0.0f && label < static_cast<float>(classes)) ? static_cast<int>(label) : -1;
+}
+
 CUTRAIN_HD SoftmaxCeRow softmax_ce_row(const float* z, int classes, int label, float grad_scale,
                                        float* dz) {
   float m = z[0];

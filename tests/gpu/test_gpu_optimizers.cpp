@@ -105,15 +105,18 @@ struct DeviceState {
   }
 };
 
-// Odd sizes, one over kChunkElements, one spanning three chunks with every pointer misaligned
-// (offset kGuard + 1), one with only its gradient misaligned by 8 bytes.
+// Offsets inside a cudaMalloc'd (256-byte aligned) buffer: kA floats = 160 bytes keeps every
+// pointer 16-byte aligned, so the float4 path and its scalar tail run; kA + 1 misaligns every
+// pointer of one tensor spanning three chunks, kA + 2 only the gradient (by 8 bytes).
 struct Layout {
   int64_t n, offset, grad_offset;
 };
-const Layout kLayout[] = {{1, kGuard, kGuard},       {3, kGuard, kGuard},
-                          {37, kGuard, kGuard},      {4097, kGuard, kGuard},
-                          {kC + 5, kGuard, kGuard},  {2 * kC + 7, kGuard + 1, kGuard + 1},
-                          {1001, kGuard, kGuard + 2}};
+constexpr int64_t kA = 40;
+static_assert(kA >= kGuard && (kA * sizeof(float)) % 16 == 0, "aligned offset after the guard");
+const Layout kLayout[] = {{1, kA, kA},          {3, kA, kA},
+                          {37, kA, kA},         {4097, kA, kA},
+                          {kC + 5, kA, kA},     {2 * kC + 7, kA + 1, kA + 1},
+                          {1001, kA, kA + 2}};
 
 // Host and device copies of the parameters, gradients and state of kLayout's tensors.
 struct Tensors {

@@ -6,6 +6,7 @@
 
 #include "cutrain/rng.h"
 #include "softmax_ce.h"
+#include "softmax_ce_math.h"
 
 namespace cutrain::kernels {
 namespace {
@@ -126,5 +127,25 @@ TEST(SoftmaxCeStability, GradientMatchesFiniteDifferencesOfTheMeanLoss) {
   }
 }
 
+// A label that is not a class index (NaN, negative, too large, fractional past the last class)
+// gives a NaN loss and no hit, never a read outside the row: the float->int cast of such a value
+// is undefined and differed between the host and the device before label_index.
+TEST(SoftmaxCeLabels, InvalidLabelsGiveNaNLossAndNoHit) {
+  const int classes = 3;
+  const std::vector<float> bad = {NAN, -1.0f, 3.0f, 3.5f, 1e30f, -0.5f};
+  for (float label : bad) {
+    const std::vector<float> z = {0.5f, -1.0f, 2.0f};
+    std::vector<float> dz(3, 0.0f), scratch(2, 0.0f);
+    float sums[2] = {0, 0};
+    softmax_ce_cpu(z.data(), &label, 1, classes, 1.0f, dz.data(), scratch.data(), sums);
+    EXPECT_TRUE(std::isnan(scratch[0])) << "label " << label;
+    EXPECT_EQ(sums[1], 0.0f) << "label " << label;
+  }
+  EXPECT_EQ(label_index(2.0f, classes), 2);
+  EXPECT_EQ(label_index(0.0f, classes), 0);
+  EXPECT_EQ(label_index(2.999f, classes), 2);
+  EXPECT_EQ(label_index(3.0f, classes), -1);
+  EXPECT_EQ(label_index(NAN, classes), -1);
+}
 }  // namespace
 }  // namespace cutrain::kernels
