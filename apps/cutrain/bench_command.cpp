@@ -97,9 +97,10 @@ int run_bench_train(const BenchTrainConfig& c) {
   std::printf("\nmedian %.0f examples/sec (%lld timed epochs after 1 warm-up)\n",
               sorted[sorted.size() / 2], static_cast<long long>(c.epochs));
   if (c.cuda_graph)
-    std::printf("graphs: %lld captured, %lld replays\n",
+    std::printf("graphs: %lld captured, %lld replays, %lld failed captures (run eagerly)\n",
                 static_cast<long long>(trainer.pipeline().graph_captures()),
-                static_cast<long long>(trainer.pipeline().graph_replays()));
+                static_cast<long long>(trainer.pipeline().graph_replays()),
+                static_cast<long long>(trainer.pipeline().graph_failed_captures()));
   return 0;
 }
 
@@ -122,7 +123,7 @@ int run_bench_optimizer(const BenchOptimizerConfig& c) {
   const OptimizerBenchResult r = bench_optimizer(config);
   std::printf(
       "optimizer %s  device %s  params %lld in %lld tensors  %.0f B/param\n"
-      "step: median %.2f us (min %.2f) over %d steps; %d kernel launch(es) per step on CUDA\n"
+      "step: median %.2f us (min %.2f) of %d samples; %d kernel launch(es) per step on CUDA\n"
       "effective bandwidth %.1f GB/s; device copy of the same bytes %.1f GB/s (ratio %.2f)\n",
       c.optimizer.c_str(), device_name(config.device), static_cast<long long>(r.params),
       static_cast<long long>(r.tensors), r.bytes_per_param, r.median_us, r.min_us, c.iterations,

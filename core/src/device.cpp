@@ -45,6 +45,13 @@ std::string probe_cuda() {
     return std::string("CUDA device 0 (") + prop.name + ") has compute capability " +
            std::to_string(prop.major) + "." + std::to_string(prop.minor) +
            ", older than the oldest cutrain is built for (8.0)";
+  // Present is not usable: creating the context fails in exclusive-process mode when another
+  // process holds the device, or without memory; "auto" must then fall back, not crash later.
+  if (const cudaError_t e = cudaFree(nullptr); e != cudaSuccess) {
+    cudaGetLastError();
+    return std::string("cannot create a CUDA context on device 0 (") + prop.name +
+           "): " + cudaGetErrorString(e);
+  }
   return "";
 }
 }  // namespace

@@ -26,6 +26,7 @@
 #include "support/cuda_test.h"
 #include "support/synthetic_data.h"
 #include "support/temp_dir.h"
+#include "train/step_graphs.h"
 
 namespace {
 
@@ -204,6 +205,29 @@ TEST_F(GpuPipeline, GraphRunResumedFromACheckpointContinuesTheStepCount) {
   RunResult r;
   r.epochs = resumed;
   ExpectSameMetrics(straight, r, "resumed");
+}
+
+// A step whose capture fails (here: a stream synchronisation, which capture forbids) runs
+// eagerly instead, exactly once per call, and is counted; other keys still capture and replay.
+TEST_F(GpuPipeline, FailedCaptureFallsBackToEagerWork) {
+  Context ctx(Device::CUDA);
+  cutrain::detail::StepGraphs graphs(/*enabled=*/true, ctx);
+  Tensor counter = Tensor::zeros(cutrain::Shape{1}, Device::CUDA);
+  const Tensor one = Tensor::from_vector({1.0f}, cutrain::Shape{1}, Device::CUDA);
+  int host_calls = 0;
+  auto syncing = [&] {
+    ++host_calls;
+    ctx.synchronize();  // illegal while capturing
+  };
+  auto plain = [&] { counter.copy_from(one, ctx.stream()); };
+  for (int i = 0; i < 4; ++i) graphs.run(1, syncing);
+  // warm-up, failed capture (recorded nothing), its eager rerun, then eager calls
+  EXPECT_EQ(host_calls, 5);
+  EXPECT_EQ(graphs.failed_captures(), 1);
+  for (int i = 0; i < 3; ++i) graphs.run(2, plain);
+  EXPECT_EQ(graphs.captures(), 1);
+  EXPECT_EQ(graphs.replays(), 2);
+  EXPECT_EQ(counter.to_vector(ctx.stream())[0], 1.0f);
 }
 
 }  // namespace

@@ -9,9 +9,14 @@ namespace cutrain::detail {
 
 CublasHandle::CublasHandle(cudaStream_t stream) {
   CUTRAIN_CUBLAS_CHECK(cublasCreate(&h_));
-  CUTRAIN_CUBLAS_CHECK(cublasSetStream(h_, stream));
-  // Pointer mode host: alpha/beta are constants of the layer, not per-step values.
-  CUTRAIN_CUBLAS_CHECK(cublasSetPointerMode(h_, CUBLAS_POINTER_MODE_HOST));
+  try {  // the destructor does not run when the constructor throws
+    CUTRAIN_CUBLAS_CHECK(cublasSetStream(h_, stream));
+    // Pointer mode host: alpha/beta are constants of the layer, not per-step values.
+    CUTRAIN_CUBLAS_CHECK(cublasSetPointerMode(h_, CUBLAS_POINTER_MODE_HOST));
+  } catch (...) {
+    cublasDestroy(std::exchange(h_, nullptr));
+    throw;
+  }
 }
 CublasHandle::~CublasHandle() {
   if (h_ && cublasDestroy(h_) != CUBLAS_STATUS_SUCCESS)
@@ -25,7 +30,12 @@ CublasHandle& CublasHandle::operator=(CublasHandle&& o) noexcept {
 
 CudnnHandle::CudnnHandle(cudaStream_t stream) {
   CUTRAIN_CUDNN_CHECK(cudnnCreate(&h_));
-  CUTRAIN_CUDNN_CHECK(cudnnSetStream(h_, stream));
+  try {
+    CUTRAIN_CUDNN_CHECK(cudnnSetStream(h_, stream));
+  } catch (...) {
+    cudnnDestroy(std::exchange(h_, nullptr));
+    throw;
+  }
 }
 CudnnHandle::~CudnnHandle() {
   if (h_ && cudnnDestroy(h_) != CUDNN_STATUS_SUCCESS)

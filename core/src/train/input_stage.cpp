@@ -41,8 +41,9 @@ class PinnedInput final : public InputStage {
   }
 
   ~PinnedInput() override {
-    // Copies still in flight read the pinned buffers freed next.
-    if (copy_stream_.get()) CUTRAIN_CUDA_LOG(cudaStreamSynchronize(copy_stream_.get()));
+    // Copies in flight on the copy stream read the pinned buffers freed next, and gathers on the
+    // compute stream (not known here) read the device slots: wait for both.
+    CUTRAIN_CUDA_LOG(cudaDeviceSynchronize());
   }
 
   int64_t stage(const data::BatchLoader& loader, int64_t b, float* images, float* labels,
@@ -109,8 +110,13 @@ class ResidentInput final : public InputStage {
     DeviceBuffer images, labels;
   };
 
+  // Keyed by the host storage too: a dataset destroyed and another built at its address must
+  // not find the old upload.
+  using ResidentKey = std::tuple<const data::ImageDataset*, const uint8_t*, int64_t>;
+
   const Resident& resident(const data::ImageDataset& d, Context& ctx) {
-    auto it = resident_.find(&d);
+    const ResidentKey key{&d, d.images.data(), d.count};
+    auto it = resident_.find(key);
     if (it != resident_.end()) return it->second;
     if (d.count >= (int64_t{1} << 31))
       throw ConfigError("--data-on-device: " + d.source + " has more than 2^31 examples");
@@ -120,7 +126,7 @@ class ResidentInput final : public InputStage {
     CUTRAIN_CUDA_CHECK(cudaMemcpyAsync(r.labels.as<uint8_t>(), d.labels.data(), d.labels.size(),
                                        cudaMemcpyHostToDevice, ctx.stream()));
     ctx.synchronize();  // once per dataset; the host vectors are pageable
-    return resident_.emplace(&d, std::move(r)).first->second;
+    return resident_.emplace(key, std::move(r)).first->second;
   }
 
   // The loader's permutation for its current epoch, computed on the device once per epoch.
@@ -142,7 +148,7 @@ class ResidentInput final : public InputStage {
     return order_.as<int32_t>();
   }
 
-  std::map<const data::ImageDataset*, Resident> resident_;
+  std::map<ResidentKey, Resident> resident_;
   DeviceBuffer order_, scratch_;
   std::tuple<const data::ImageDataset*, uint64_t, int64_t, int64_t> order_key_{nullptr, 0, -1, 0};
 };

@@ -1,5 +1,7 @@
 #include "train/step_graphs.h"
 
+#include <cstdio>
+
 #include "context_impl.h"
 #include "cutrain/error.h"
 
@@ -31,13 +33,24 @@ void StepGraphs::run(int64_t key, const std::function<void()>& work) {
     generation_ = generation;
   }
   Entry& e = entries_[key];
-  if (!e.graph && ++e.uses < 2) {
+  if (e.eager_only || (!e.graph && ++e.uses < 2)) {
     work();  // warm-up: plans, modules and workspaces are created here, outside any capture
     return;
   }
   if (!e.graph) {
-    e.graph = std::make_unique<CudaGraph>(ctx_.stream(), work);
-    ++captures_;
+    try {
+      e.graph = std::make_unique<CudaGraph>(ctx_.stream(), work);
+      ++captures_;
+    } catch (const DeviceError& err) {
+      // Nothing ran during the failed capture (it only recorded), so running the work now
+      // performs this step exactly once.
+      std::fprintf(stderr, "cutrain: CUDA graph capture failed, running batch key %lld eagerly: %s\n",
+                   static_cast<long long>(key), err.what());
+      e.eager_only = true;
+      ++failed_captures_;
+      work();
+      return;
+    }
   }
   e.graph->launch(ctx_.stream());
   ++replays_;

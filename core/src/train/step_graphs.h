@@ -4,7 +4,9 @@
 // kernels and sizes workspaces, none of which may happen during a capture. Its second use is
 // captured and replayed, and so is every later one. A reallocated shared workspace
 // (detail::workspace_generation) makes every graph stale: they are dropped and recaptured.
-// Disabled (or on the CPU) it just runs the work. Private.
+// A capture that fails (a library call that capture forbids) is reported once on stderr and its
+// key runs eagerly from then on: same results, only slower. Disabled (or on the CPU) it just runs
+// the work. Private.
 #pragma once
 
 #include <cstdint>
@@ -32,17 +34,20 @@ class StepGraphs {
   void run(int64_t key, const std::function<void()>& work);
   int64_t captures() const { return captures_; }
   int64_t replays() const { return replays_; }
+  /// Keys whose capture failed and that run eagerly instead.
+  int64_t failed_captures() const { return failed_captures_; }
 
  private:
   struct Entry {
     int64_t uses = 0;
+    bool eager_only = false;  // its capture failed
     std::unique_ptr<CudaGraph> graph;
   };
   bool enabled_;
   Context& ctx_;
   std::map<int64_t, Entry> entries_;
   int64_t generation_ = -1;
-  int64_t captures_ = 0, replays_ = 0;
+  int64_t captures_ = 0, replays_ = 0, failed_captures_ = 0;
 };
 
 }  // namespace cutrain::detail

@@ -71,6 +71,8 @@ class BatchPipeline {
   /// Graphs captured and replayed so far (0 without cuda_graph).
   int64_t graph_captures() const;
   int64_t graph_replays() const;
+  /// Batch shapes whose capture failed and that run eagerly (reported on stderr).
+  int64_t graph_failed_captures() const;
 
  private:
   // Forward + loss; its (loss sum, hits) pair goes to `sums` (2 floats of device memory).
