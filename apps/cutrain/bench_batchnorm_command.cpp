@@ -80,7 +80,7 @@ int run_bench_batchnorm(const BenchBatchnormConfig& c) {
 
   std::printf(
       "bench batchnorm%s: shape %s (N,C,H,W), %lld values, device %s; median and min of %d "
-      "calls after %d warm-up\n",
+      "samples after %d warm-up calls\n",
       c.relu ? " + relu" : "", c.shape.c_str(), static_cast<long long>(r.values),
       device_name(config.device), c.iterations, c.warmup);
   print_header(r.cudnn);

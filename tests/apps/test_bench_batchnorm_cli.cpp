@@ -36,7 +36,7 @@ TEST(BenchBatchnormCli, CpuRunReportsEveryOpAndNoCudnn) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(
       Contains(r.output, "bench batchnorm: shape 4,3,5,5 (N,C,H,W), 300 values, device cpu"));
-  EXPECT_TRUE(Contains(r.output, "median and min of 2 calls after 1 warm-up"));
+  EXPECT_TRUE(Contains(r.output, "median and min of 2 samples after 1 warm-up calls"));
   // CPU: bytes per value, then ours only: median us, min us, GB/s, ratio to the copy.
   for (const auto& [op, bytes] : {std::pair<const char*, double>{"forward train", 8.0},
                                   {"forward infer", 8.0},

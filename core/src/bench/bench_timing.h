@@ -3,6 +3,7 @@
 // bandwidth-bound op is compared against.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -20,8 +21,10 @@ double median(std::vector<double> samples);
 Tensor random_tensor(const Shape& shape, Device device, uint64_t seed, float lo = -1.0f,
                      float hi = 1.0f);
 
-/// Microseconds of each of `iterations` calls of `body`, after `warmup` untimed calls. On CUDA,
-/// body queues work on ctx.stream() and each sample is the events around it.
+/// Microseconds per call of `body`, `iterations` samples after `warmup` untimed calls. On CUDA,
+/// body queues work on ctx.stream(); each sample is the events around `reps` back-to-back calls,
+/// divided by reps, with reps chosen so that a sample lasts about 200 us: an event pair around a
+/// single few-microsecond launch would time the host's launch latency, not the device's work.
 template <typename F>
 std::vector<double> time_us(Context& ctx, int warmup, int iterations, F&& body) {
   for (int i = 0; i < warmup; ++i) body();
@@ -29,13 +32,16 @@ std::vector<double> time_us(Context& ctx, int warmup, int iterations, F&& body) 
   std::vector<double> samples;
   if (ctx.is_cuda()) {
     Event start, stop;
-    for (int i = 0; i < iterations; ++i) {
+    auto sample = [&](int reps) {
       start.record(ctx.stream());
-      body();
+      for (int r = 0; r < reps; ++r) body();
       stop.record(ctx.stream());
       stop.synchronize();
-      samples.push_back(1000.0 * stop.elapsed_ms_since(start));
-    }
+      return 1000.0 * stop.elapsed_ms_since(start) / reps;
+    };
+    const double once = sample(1);
+    const int reps = once >= 200.0 ? 1 : static_cast<int>(std::min(1000.0, 200.0 / std::max(once, 0.2)));
+    for (int i = 0; i < iterations; ++i) samples.push_back(sample(reps));
   } else {
     for (int i = 0; i < iterations; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
