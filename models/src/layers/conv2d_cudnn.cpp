@@ -30,16 +30,23 @@ struct Conv2d::CudnnState {
 
 namespace {
 
+// Workspaces above this are a memory cost out of proportion to the speed they buy (FFT
+// algorithms can ask for gigabytes at d2l's batch of 256 at 96x96); taken only when nothing
+// else is usable.
+constexpr size_t kWorkspaceCap = size_t{256} << 20;
+
 // The first algorithm (in cuDNN's order of preference) that supports the descriptors, is
-// deterministic when asked, and whose workspace query succeeds; `bytes` gets its workspace.
+// deterministic when asked, and whose workspace query succeeds with at most kWorkspaceCap bytes
+// (in a second pass, any size); `bytes` gets its workspace.
 template <typename Perf, typename WorkspaceQuery>
 auto pick(const Perf* perf, int count, bool need_deterministic, const char* what,
           WorkspaceQuery&& workspace, size_t* bytes) {
-  for (int i = 0; i < count; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS &&
-        (!need_deterministic || perf[i].determinism == CUDNN_DETERMINISTIC) &&
-        workspace(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS)
-      return perf[i].algo;
+  for (const size_t cap : {kWorkspaceCap, ~size_t{0}})
+    for (int i = 0; i < count; ++i)
+      if (perf[i].status == CUDNN_STATUS_SUCCESS &&
+          (!need_deterministic || perf[i].determinism == CUDNN_DETERMINISTIC) &&
+          workspace(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS && *bytes <= cap)
+        return perf[i].algo;
   throw DeviceError(std::string("cuDNN offers no usable ") + what + " algorithm");
 }
 
