@@ -41,8 +41,10 @@ timed() {
   [ "$want" -lt 15 ] && return 124
   timeout --kill-after=5 "$want" "$@"
 }
-# First matching line of a log, or its last line, for the table.
+# First (pick) or last (pick_last) matching line of a log, else its last line (the error), for
+# the table.
 pick() { grep -m1 -E "$1" "$2" 2>/dev/null || tail -1 "$2" 2>/dev/null; }
+pick_last() { local l; l=$(grep -E "$1" "$2" 2>/dev/null | tail -1); [ -n "$l" ] && echo "$l" || tail -1 "$2" 2>/dev/null; }
 
 # --- build dependencies ---------------------------------------------------------------------
 # The machine reaches no registry: data/debs (scripts/gpu-bundle.sh) holds Debian packages of
@@ -122,7 +124,7 @@ stage_bench() {
   done
   timed 60 "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
     > "$OUT/train-lenet-graph.log" 2>&1
-  row "cutrain lenet test acc" "$(grep -E '^epoch' "$OUT/train-lenet-graph.log" | tail -1)"
+  row "cutrain lenet test acc" "$(pick_last '^epoch' "$OUT/train-lenet-graph.log")"
   timed 40 "$CLI" bench optimizer --device cuda --optimizer adam --params 100000000 > "$OUT/bench-adam.log" 2>&1
   row "cutrain adam 100M" "$(pick 'GB/s' "$OUT/bench-adam.log")"
   timed 30 "$CLI" bench optimizer --device cuda --optimizer adam --lenet --iterations 2000 > "$OUT/bench-adam-lenet.log" 2>&1
@@ -130,9 +132,17 @@ stage_bench() {
   local relu
   for relu in "" "--relu"; do
     timed 40 "$CLI" bench batchnorm --device cuda --shape 256,64,56,56 $relu > "$OUT/bench-bn$relu.log" 2>&1
-    # Columns from the end: ... GB/s /copy | cuDNN-med cuDNN-min cuDNN-GB/s ours/cuDNN
-    row "batchnorm 256,64,56,56 $relu" "$(grep -E '^(forward|backward)' "$OUT/bench-bn$relu.log" |
-      awk '{printf "%s: %s GB/s (%s of copy), cuDNN %s GB/s; ", ($1 == "backward" ? "bwd" : $1 " " $2), $(NF-6), $(NF-5), $(NF-1)}')"
+    # Row: op B/value med min GB/s /copy [| cuDNN-med cuDNN-min cuDNN-GB/s ours/cuDNN]
+    log="$OUT/bench-bn$relu.log"
+    if grep -qE '^(forward|backward)' "$log"; then
+      row "batchnorm 256,64,56,56 $relu" "$(grep -E '^(forward|backward)' "$log" |
+        awk '{ k = 0; for (i = 1; i <= NF; i++) if ($i == "|") k = i
+               op = ($1 == "backward" ? "bwd" : $1 " " $2)
+               if (k) printf "%s %s GB/s (%s of copy, cuDNN %s GB/s, ours/cuDNN %s); ", op, $(k-2), $(k-1), $(NF-1), $NF
+               else printf "%s %s GB/s (%s of copy); ", op, $(NF-1), $NF }')"
+    else
+      row "batchnorm 256,64,56,56 $relu" "$(tail -1 "$log")"
+    fi
   done
   # The peers last among the benchmarks: python and torch start slowly, torch.compile slower.
   timed 40 python3 bench/peers/adam_torch.py --params 100000000 > "$OUT/torch-adam.log" 2>&1
@@ -151,8 +161,8 @@ stage_models() {
   for m in resnet18 densenet; do
     timed 150 "$CLI" train --device cuda --model "$m" --resize 96 --epochs "$MODEL_EPOCHS" \
       --cuda-graph --no-progress --metrics "$OUT/$m.jsonl" > "$OUT/train-$m.log" 2>&1
-    row "$m 96x96" "$(grep -E '^epoch' "$OUT/train-$m.log" | tail -1)"
-    row "$m memory" "$(grep -E '^memory' "$OUT/train-$m.log" | tail -1)"
+    row "$m 96x96" "$(pick_last '^epoch' "$OUT/train-$m.log")"
+    row "$m memory" "$(pick_last '^memory' "$OUT/train-$m.log")"
   done
 }
 
