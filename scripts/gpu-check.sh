@@ -11,10 +11,11 @@
 #   models    ResNet-18 and DenseNet at 96x96 (accuracy, examples/s, peak memory)
 #   sanitize  compute-sanitizer memcheck + racecheck over the kernel-level gpu tests
 #   all       every stage in that order (default)
-# The last lines printed are the summary table (also appended to $OUT/summary.txt); full logs
-# are in $OUT. GPU_CHECK_CMAKE_ARGS adds configure options. Prepare on the networked machine first, then call the device tool with
-#   carry: ["data"]   command: bash scripts/gpu-check.sh     timeout_s: 600
-#   ./scripts/gpu-bundle.sh      # data/fashion-mnist + data/debs (GoogleTest, CLI11, ...)
+# The last lines printed are the summary table; $OUT gets summary.txt and gpu-check-logs.tgz
+# (every log, test XML and metrics file). GPU_CHECK_CMAKE_ARGS adds configure options.
+# Prepare on the networked machine first, then call the device tool:
+#   ./scripts/gpu-bundle.sh      # here: data/fashion-mnist + data/debs (GoogleTest, CLI11, ...)
+#   run(carry=["data"], timeout_s=600, command="bash scripts/gpu-check.sh")
 set -uo pipefail
 cd "$(dirname "$0")/.."
 START=$SECONDS
@@ -24,8 +25,12 @@ DEADLINE_S=${DEADLINE_S:-540}
 EPOCHS=${EPOCHS:-5}
 MODEL_EPOCHS=${MODEL_EPOCHS:-10}
 CUDA_ARCHS=${CUDA_ARCHS:-90}
-mkdir -p "$OUT"
+# The device tool brings back at most 8 files from $OUT: logs are written to $LOGS and packed
+# into one archive at the end, next to summary.txt.
+LOGS=${LOGS:-$BUILD_DIR/gpu-check-logs}
+mkdir -p "$OUT" "$LOGS"
 OUT=$(cd "$OUT" && pwd)
+LOGS=$(cd "$LOGS" && pwd)
 export CUTRAIN_DATA=${CUTRAIN_DATA:-$PWD/data/fashion-mnist}
 command -v nvcc >/dev/null 2>&1 || export PATH=/usr/local/cuda/bin:$PATH
 CLI="$BUILD_DIR/bin/cutrain"
@@ -95,13 +100,13 @@ stage_build() {
   local gen=()
   command -v ninja >/dev/null 2>&1 && [ ! -f "$BUILD_DIR/CMakeCache.txt" ] && gen=(-G Ninja)
   if timed 60 cmake -S . -B "$BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCUTRAIN_CUDA=ON \
-       -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCHS" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 "${cmake_args[@]}" ${GPU_CHECK_CMAKE_ARGS:-} > "$OUT/configure.log" 2>&1 &&
-     timed 300 cmake --build "$BUILD_DIR" -j"$(nproc)" > "$OUT/build.log" 2>&1; then
-    row build "ok ($(grep -m1 'CUDA backend' "$OUT/configure.log" | sed 's/.*cutrain: //'))"
+       -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCHS" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 "${cmake_args[@]}" ${GPU_CHECK_CMAKE_ARGS:-} > "$LOGS/configure.log" 2>&1 &&
+     timed 300 cmake --build "$BUILD_DIR" -j"$(nproc)" > "$LOGS/build.log" 2>&1; then
+    row build "ok ($(grep -m1 'CUDA backend' "$LOGS/configure.log" | sed 's/.*cutrain: //'))"
     BUILD_OK=1
   else
     row build FAILED
-    tail -30 "$OUT/configure.log"; grep -m20 -E 'error|Error' "$OUT/build.log"; tail -10 "$OUT/build.log"
+    tail -30 "$LOGS/configure.log"; grep -m20 -E 'error|Error' "$LOGS/build.log"; tail -10 "$LOGS/build.log"
     BUILD_OK=0
   fi
 }
@@ -109,31 +114,31 @@ stage_build() {
 stage_test() {
   # One process per test (ctest) so that a crash names its test; 8 at a time share the GPU.
   timed 150 ctest --test-dir "$BUILD_DIR" -L gpu -j8 --timeout 120 --output-on-failure \
-    --output-junit "$OUT/gpu-tests.xml" > "$OUT/gpu-tests.log" 2>&1
-  row "gpu tests" "$(pick 'tests passed|tests failed' "$OUT/gpu-tests.log")"
-  grep -E '^\s+[0-9]+ - .*\((Failed|Timeout|Subprocess|SEGFAULT|Exception)' "$OUT/gpu-tests.log" | head -25
-  grep -m3 -E 'skipped|SKIPPED' "$OUT/gpu-tests.log"
+    --output-junit "$LOGS/gpu-tests.xml" > "$LOGS/gpu-tests.log" 2>&1
+  row "gpu tests" "$(pick 'tests passed|tests failed' "$LOGS/gpu-tests.log")"
+  grep -E '^\s+[0-9]+ - .*\((Failed|Timeout|Subprocess|SEGFAULT|Exception)' "$LOGS/gpu-tests.log" | head -25
+  grep -m3 -E 'skipped|SKIPPED' "$LOGS/gpu-tests.log"
 }
 
 stage_bench() {
   local mode log
   for mode in "" "--cuda-graph" "--cuda-graph --data-on-device"; do
-    log="$OUT/bench-train${mode// /_}.log"
+    log="$LOGS/bench-train${mode// /_}.log"
     timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" $mode > "$log" 2>&1
     row "cutrain lenet ${mode:-eager}" "$(pick '^median' "$log")"
   done
   timed 60 "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
-    > "$OUT/train-lenet-graph.log" 2>&1
-  row "cutrain lenet test acc" "$(pick_last '^epoch' "$OUT/train-lenet-graph.log")"
-  timed 40 "$CLI" bench optimizer --device cuda --optimizer adam --params 100000000 > "$OUT/bench-adam.log" 2>&1
-  row "cutrain adam 100M" "$(pick 'GB/s' "$OUT/bench-adam.log")"
-  timed 30 "$CLI" bench optimizer --device cuda --optimizer adam --lenet --iterations 2000 > "$OUT/bench-adam-lenet.log" 2>&1
-  row "cutrain adam lenet" "$(pick '^step' "$OUT/bench-adam-lenet.log")"
+    > "$LOGS/train-lenet-graph.log" 2>&1
+  row "cutrain lenet test acc" "$(pick_last '^epoch' "$LOGS/train-lenet-graph.log")"
+  timed 40 "$CLI" bench optimizer --device cuda --optimizer adam --params 100000000 > "$LOGS/bench-adam.log" 2>&1
+  row "cutrain adam 100M" "$(pick 'GB/s' "$LOGS/bench-adam.log")"
+  timed 30 "$CLI" bench optimizer --device cuda --optimizer adam --lenet --iterations 2000 > "$LOGS/bench-adam-lenet.log" 2>&1
+  row "cutrain adam lenet" "$(pick '^step' "$LOGS/bench-adam-lenet.log")"
   local relu
   for relu in "" "--relu"; do
-    timed 40 "$CLI" bench batchnorm --device cuda --shape 256,64,56,56 $relu > "$OUT/bench-bn$relu.log" 2>&1
+    timed 40 "$CLI" bench batchnorm --device cuda --shape 256,64,56,56 $relu > "$LOGS/bench-bn$relu.log" 2>&1
     # Row: op B/value med min GB/s /copy [| cuDNN-med cuDNN-min cuDNN-GB/s ours/cuDNN]
-    log="$OUT/bench-bn$relu.log"
+    log="$LOGS/bench-bn$relu.log"
     if grep -qE '^(forward|backward)' "$log"; then
       row "batchnorm 256,64,56,56 $relu" "$(grep -E '^(forward|backward)' "$log" |
         awk '{ k = 0; for (i = 1; i <= NF; i++) if ($i == "|") k = i
@@ -145,12 +150,12 @@ stage_bench() {
     fi
   done
   # The peers last among the benchmarks: python and torch start slowly, torch.compile slower.
-  timed 40 python3 bench/peers/adam_torch.py --params 100000000 > "$OUT/torch-adam.log" 2>&1
-  row "torch adam 100M" "$(pick 'fused' "$OUT/torch-adam.log")"
-  timed 30 python3 bench/peers/adam_torch.py --lenet --iterations 2000 > "$OUT/torch-adam-lenet.log" 2>&1
-  row "torch adam lenet" "$(pick 'fused' "$OUT/torch-adam-lenet.log")"
+  timed 40 python3 bench/peers/adam_torch.py --params 100000000 > "$LOGS/torch-adam.log" 2>&1
+  row "torch adam 100M" "$(pick 'fused' "$LOGS/torch-adam.log")"
+  timed 30 python3 bench/peers/adam_torch.py --lenet --iterations 2000 > "$LOGS/torch-adam-lenet.log" 2>&1
+  row "torch adam lenet" "$(pick 'fused' "$LOGS/torch-adam-lenet.log")"
   for mode in "" "--cuda-graph" "--compile"; do
-    log="$OUT/torch-lenet${mode// /_}.log"
+    log="$LOGS/torch-lenet${mode// /_}.log"
     timed 90 python3 bench/peers/lenet_torch.py --device cuda --model lenet --epochs "$EPOCHS" $mode > "$log" 2>&1
     row "torch lenet ${mode:-eager}" "$(grep -o '"median_examples_per_sec": [0-9.]*' "$log" || tail -1 "$log")"
   done
@@ -160,30 +165,32 @@ stage_models() {
   local m
   for m in resnet18 densenet; do
     timed 150 "$CLI" train --device cuda --model "$m" --resize 96 --epochs "$MODEL_EPOCHS" \
-      --cuda-graph --no-progress --metrics "$OUT/$m.jsonl" > "$OUT/train-$m.log" 2>&1
-    row "$m 96x96" "$(pick_last '^epoch' "$OUT/train-$m.log")"
-    row "$m memory" "$(pick_last '^memory' "$OUT/train-$m.log")"
+      --cuda-graph --no-progress --metrics "$LOGS/$m.jsonl" > "$LOGS/train-$m.log" 2>&1
+    row "$m 96x96" "$(pick_last '^epoch' "$LOGS/train-$m.log")"
+    row "$m memory" "$(pick_last '^memory' "$LOGS/train-$m.log")"
   done
 }
 
 stage_sanitize() {
   if ! command -v compute-sanitizer >/dev/null 2>&1; then row sanitizer "compute-sanitizer not found"; return; fi
-  # Our kernels, not whole-model steps: cuDNN/cuBLAS under memcheck take minutes per step.
-  local filter='-*Training*:*ResNet*:*DenseNet*:*Resnet*:*Densenet*'
+  # Our kernels, not layers or training steps: cuDNN/cuBLAS under memcheck take minutes per step.
+  local filter='GpuOps.*:GpuBatchNorm.KernelsMatchCpu:GpuOptimizers.*:AllRules/GpuOptimizerRules.*'
+  filter+=':GpuNewOps.AddKernelsMatchCpu:GpuNewOps.GlobalAvgPoolMatchesCpu'
+  filter+=':GpuNewOps.BilinearResizeMatchesCpu:GpuPipeline.DeviceShuffle*:GpuPipeline.GatherKernel*'
   local tool
   for tool in memcheck racecheck; do
     timed 90 compute-sanitizer --tool "$tool" --error-exitcode 9 \
       "$BUILD_DIR/bin/cutrain_gpu_tests" --gtest_brief=1 --gtest_filter="$filter" \
-      > "$OUT/sanitizer-$tool.log" 2>&1
+      > "$LOGS/sanitizer-$tool.log" 2>&1
     local rc=$?
-    row "$tool" "$(pick 'ERROR SUMMARY' "$OUT/sanitizer-$tool.log") (rc $rc)"
+    row "$tool" "$(pick 'ERROR SUMMARY' "$LOGS/sanitizer-$tool.log") (rc $rc)"
   done
 }
 
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(all)
 [ "${stages[0]}" = all ] && stages=(build test bench models sanitize)
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$OUT/gpu.txt" 2>&1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$LOGS/gpu.txt" 2>&1
 BUILD_OK=1
 for s in "${stages[@]}"; do
   case "$s" in
@@ -197,6 +204,8 @@ done
 
 {
   echo
-  echo "== gpu-check ${stages[*]} $(date -u +%Y-%m-%dT%H:%MZ), $((SECONDS - START)) s, on $(head -1 "$OUT/gpu.txt") =="
+  echo "== gpu-check ${stages[*]} $(date -u +%Y-%m-%dT%H:%MZ), $((SECONDS - START)) s, on $(head -1 "$LOGS/gpu.txt") =="
   printf '%s\n' "${rows[@]}"
-} | tee -a "$OUT/summary.txt"
+} | tee -a "$LOGS/summary.txt"
+cp "$LOGS/summary.txt" "$OUT/summary.txt"
+tar czf "$OUT/gpu-check-logs.tgz" -C "$LOGS" . && echo "logs: $OUT/gpu-check-logs.tgz"
