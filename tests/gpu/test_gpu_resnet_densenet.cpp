@@ -194,24 +194,28 @@ TEST_F(GpuResNetDenseNet, ResNet18TwoStepsWithPartialBatch) { run_steps("resnet1
 
 // --- the trainer's --resize on the device ----------------------------------------------------
 
+// Also the only whole-model check of evaluation mode (running statistics) on the device.
 TEST_F(GpuResNetDenseNet, ResizedTrainingEpochMatchesCpu) {
   const data::ImageDataset train = test::separable_images(16, 41);
   const data::ImageDataset test_set = test::separable_images(12, 42);
-  EpochMetrics m[2];
-  for (int dev = 0; dev < 2; ++dev) {
-    const Device device = dev == 0 ? Device::CPU : Device::CUDA;
-    Context ctx(device);
-    Sequential net = make_model("resnet18", {1, 40, 40});
-    net.build({1, 40, 40}, 8, device, 0);
-    auto opt = make_optimizer("sgd", net.parameters(), 0.05, ctx);
-    TrainerOptions o;
-    o.batch_size = 8;
-    o.resize = 40;
-    Trainer trainer(net, *opt, ctx, train, test_set, o);
-    m[dev] = trainer.train_epoch(1);
+  for (const char* name : {"resnet18", "densenet"}) {
+    SCOPED_TRACE(name);
+    EpochMetrics m[2];
+    for (int dev = 0; dev < 2; ++dev) {
+      const Device device = dev == 0 ? Device::CPU : Device::CUDA;
+      Context ctx(device);
+      Sequential net = make_model(name, {1, 40, 40});
+      net.build({1, 40, 40}, 8, device, 0);
+      auto opt = make_optimizer("sgd", net.parameters(), 0.05, ctx);
+      TrainerOptions o;
+      o.batch_size = 8;
+      o.resize = 40;
+      Trainer trainer(net, *opt, ctx, train, test_set, o);
+      m[dev] = trainer.train_epoch(1);
+    }
+    EXPECT_NEAR(m[1].train_loss, m[0].train_loss, 1e-3 * std::abs(m[0].train_loss));
+    EXPECT_NEAR(m[1].test_loss, m[0].test_loss, 1e-3 * std::abs(m[0].test_loss) + 1e-4);
   }
-  EXPECT_NEAR(m[1].train_loss, m[0].train_loss, 1e-3 * std::abs(m[0].train_loss));
-  EXPECT_NEAR(m[1].test_loss, m[0].test_loss, 1e-3 * std::abs(m[0].test_loss) + 1e-4);
 }
 
 // --- memory --------------------------------------------------------------------------------
