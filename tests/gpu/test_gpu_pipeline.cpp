@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "add.h"
 #include "batch_gather.h"
 #include "cutrain/context.h"
 #include "cutrain/data/loader.h"
+#include "cutrain/error.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/optim/optimizer.h"
 #include "cutrain/rng.h"
@@ -209,25 +211,44 @@ TEST_F(GpuPipeline, GraphRunResumedFromACheckpointContinuesTheStepCount) {
 
 // A step whose capture fails (here: a stream synchronisation, which capture forbids) runs
 // eagerly instead, exactly once per call, and is counted; other keys still capture and replay.
+// The second key's work swallows the error, so the capture fails only at its end: that must not
+// leave a stale error behind for the launch checks of later work (the third key).
 TEST_F(GpuPipeline, FailedCaptureFallsBackToEagerWork) {
   Context ctx(Device::CUDA);
   cutrain::detail::StepGraphs graphs(/*enabled=*/true, ctx);
   Tensor counter = Tensor::zeros(cutrain::Shape{1}, Device::CUDA);
   const Tensor one = Tensor::from_vector({1.0f}, cutrain::Shape{1}, Device::CUDA);
+  auto add_one = [&] {  // a kernel launch, checked
+    kernels::launch_add_forward(counter.data(), one.data(), counter.data(), 1, false,
+                                ctx.stream());
+  };
   int host_calls = 0;
   auto syncing = [&] {
     ++host_calls;
-    ctx.synchronize();  // illegal while capturing
+    ctx.synchronize();  // illegal while capturing: throws
+    add_one();
   };
-  auto plain = [&] { counter.copy_from(one, ctx.stream()); };
   for (int i = 0; i < 4; ++i) graphs.run(1, syncing);
-  // warm-up, failed capture (recorded nothing), its eager rerun, then eager calls
+  // warm-up, failed capture (recorded nothing), its eager rerun, then two eager calls
   EXPECT_EQ(host_calls, 5);
   EXPECT_EQ(graphs.failed_captures(), 1);
-  for (int i = 0; i < 3; ++i) graphs.run(2, plain);
+  EXPECT_EQ(graphs.captures(), 0);
+  EXPECT_EQ(counter.to_vector(ctx.stream())[0], 4.0f);
+
+  auto swallowing = [&] {
+    try {
+      ctx.synchronize();
+    } catch (const cutrain::DeviceError&) {  // the capture is invalidated all the same
+    }
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_NO_THROW(graphs.run(2, swallowing));
+  EXPECT_EQ(graphs.failed_captures(), 2);
+
+  // warm-up, capture + replay, replay: each adds one
+  for (int i = 0; i < 3; ++i) EXPECT_NO_THROW(graphs.run(3, add_one));
   EXPECT_EQ(graphs.captures(), 1);
   EXPECT_EQ(graphs.replays(), 2);
-  EXPECT_EQ(counter.to_vector(ctx.stream())[0], 1.0f);
+  EXPECT_EQ(counter.to_vector(ctx.stream())[0], 7.0f);
 }
 
 }  // namespace

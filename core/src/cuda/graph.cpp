@@ -23,14 +23,24 @@ CudaGraph::CudaGraph(cudaStream_t stream, const std::function<void()>& enqueue) 
   GraphOwner graph;
   try {
     enqueue();
+    CUTRAIN_CUDA_CHECK(cudaStreamEndCapture(stream, &graph.g));
+    CUTRAIN_CUDA_CHECK(cudaGraphGetNodes(graph.g, nullptr, &nodes_));
+    CUTRAIN_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph.g, 0));
   } catch (...) {
-    cudaStreamEndCapture(stream, &graph.g);  // leave capture mode; the first error is thrown
+    // Leave capture mode (if an error inside enqueue() got here first) and clear the error a
+    // forbidden call records as the thread's last error: otherwise the next launch check, e.g.
+    // of the eager fallback, would report this failure as its own. Capture errors are not
+    // sticky; the stream and context stay usable.
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(stream, &status) == cudaSuccess &&
+        status != cudaStreamCaptureStatusNone) {
+      cudaGraph_t partial = nullptr;
+      cudaStreamEndCapture(stream, &partial);
+      if (partial) cudaGraphDestroy(partial);
+    }
     cudaGetLastError();
     throw;
   }
-  CUTRAIN_CUDA_CHECK(cudaStreamEndCapture(stream, &graph.g));
-  CUTRAIN_CUDA_CHECK(cudaGraphGetNodes(graph.g, nullptr, &nodes_));
-  CUTRAIN_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph.g, 0));
 }
 
 CudaGraph::~CudaGraph() {

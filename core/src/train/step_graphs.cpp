@@ -33,7 +33,7 @@ void StepGraphs::run(int64_t key, const std::function<void()>& work) {
     generation_ = generation;
   }
   Entry& e = entries_[key];
-  if (e.eager_only || (!e.graph && ++e.uses < 2)) {
+  if (eager_keys_.count(key) != 0 || (!e.graph && ++e.uses < 2)) {
     work();  // warm-up: plans, modules and workspaces are created here, outside any capture
     return;
   }
@@ -46,7 +46,7 @@ void StepGraphs::run(int64_t key, const std::function<void()>& work) {
       // performs this step exactly once.
       std::fprintf(stderr, "cutrain: CUDA graph capture failed, running batch key %lld eagerly: %s\n",
                    static_cast<long long>(key), err.what());
-      e.eager_only = true;
+      eager_keys_.insert(key);
       ++failed_captures_;
       work();
       return;

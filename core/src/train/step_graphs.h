@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 
 #include "cutrain/context.h"
@@ -40,12 +41,12 @@ class StepGraphs {
  private:
   struct Entry {
     int64_t uses = 0;
-    bool eager_only = false;  // its capture failed
     std::unique_ptr<CudaGraph> graph;
   };
   bool enabled_;
   Context& ctx_;
   std::map<int64_t, Entry> entries_;
+  std::set<int64_t> eager_keys_;  // their capture failed; kept when entries_ is cleared
   int64_t generation_ = -1;
   int64_t captures_ = 0, replays_ = 0, failed_captures_ = 0;
 };
