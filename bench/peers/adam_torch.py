@@ -4,7 +4,8 @@
 Times torch.optim.Adam with fused=True (one multi-tensor CUDA kernel, PyTorch >= 2.0),
 foreach=True and the per-tensor loop on the same parameter layout as cutrain's benchmark:
 either N parameters in T tensors, or LeNet's ten tensors (61,706 parameters). Step time is the
-median over --iterations steps measured with CUDA events after --warmup steps; effective
+median over --iterations samples measured with CUDA events after --warmup steps, each sample
+averaging enough back-to-back steps to last 200 us (as cutrain does); effective
 bandwidth counts 28 bytes per parameter (param, grad, m, v read; param, m, v written), as
 cutrain does. A device-to-device copy of the same bytes in the same run is the roofline.
 
@@ -26,18 +27,32 @@ LENET_SHAPES = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (8
 BYTES_PER_PARAM = 28
 
 
+SAMPLE_US = 200.0
+MAX_REPS = 1024
+
+
 def timed(fn, warmup, iterations):
+    """Median and min microseconds per call. Each sample times `reps` back-to-back calls between
+    one pair of CUDA events, reps doubled until a sample lasts SAMPLE_US (as cutrain's
+    time_us does): one event pair around a few-microsecond step would time launch latency."""
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(iterations):
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
+    torch.cuda.synchronize()
+    start = torch.cuda.Event(enable_timing=True)
+    end = torch.cuda.Event(enable_timing=True)
+
+    def sample(reps):
         start.record()
-        fn()
+        for _ in range(reps):
+            fn()
         end.record()
         end.synchronize()
-        times.append(start.elapsed_time(end) * 1000.0)  # microseconds
+        return start.elapsed_time(end) * 1000.0 / reps  # microseconds per call
+
+    reps = 1
+    while reps < MAX_REPS and sample(reps) * reps < SAMPLE_US:
+        reps *= 2
+    times = [sample(reps) for _ in range(iterations)]
     return statistics.median(times), min(times)
 
 

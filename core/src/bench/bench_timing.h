@@ -3,7 +3,6 @@
 // bandwidth-bound op is compared against.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -23,10 +22,13 @@ Tensor random_tensor(const Shape& shape, Device device, uint64_t seed, float lo 
 
 /// Microseconds per call of `body`, `iterations` samples after `warmup` untimed calls. On CUDA,
 /// body queues work on ctx.stream(); each sample is the events around `reps` back-to-back calls,
-/// divided by reps, with reps chosen so that a sample lasts about 200 us: an event pair around a
-/// single few-microsecond launch would time the host's launch latency, not the device's work.
+/// divided by reps: an event pair around a single few-microsecond launch times the host's
+/// launch latency, not the device's work. reps doubles (up to kMaxReps) until a sample lasts
+/// kSampleUs, the same calibration as bench/peers/adam_torch.py.
 template <typename F>
 std::vector<double> time_us(Context& ctx, int warmup, int iterations, F&& body) {
+  constexpr double kSampleUs = 200.0;
+  constexpr int kMaxReps = 1024;
   for (int i = 0; i < warmup; ++i) body();
   ctx.synchronize();
   std::vector<double> samples;
@@ -39,8 +41,8 @@ std::vector<double> time_us(Context& ctx, int warmup, int iterations, F&& body) 
       stop.synchronize();
       return 1000.0 * stop.elapsed_ms_since(start) / reps;
     };
-    const double once = sample(1);
-    const int reps = once >= 200.0 ? 1 : static_cast<int>(std::min(1000.0, 200.0 / std::max(once, 0.2)));
+    int reps = 1;
+    while (reps < kMaxReps && sample(reps) * reps < kSampleUs) reps *= 2;
     for (int i = 0; i < iterations; ++i) samples.push_back(sample(reps));
   } else {
     for (int i = 0; i < iterations; ++i) {
