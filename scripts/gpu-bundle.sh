@@ -15,7 +15,7 @@ SRC=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
 mkdir -p data/fashion-mnist data/debs
 for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
   if [ -f "$SRC/$f.gz" ]; then cp -u "$SRC/$f.gz" data/fashion-mnist/
-  elif [ -f "$SRC/$f" ]; then cp -u "$SRC/$f" data/fashion-mnist/
+  elif [ -f "$SRC/$f" ]; then gzip -c "$SRC/$f" > "data/fashion-mnist/$f.gz"  # 55 MB raw: too big to carry
   else echo "gpu-bundle: $SRC/$f(.gz) not found: install dataset-fashion-mnist or set FASHION_MNIST_DIR" >&2; exit 1
   fi
 done

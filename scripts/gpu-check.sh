@@ -17,7 +17,7 @@
 #   ./scripts/gpu-bundle.sh      # here: data/fashion-mnist + data/debs (GoogleTest, CLI11, ...)
 #   run(carry=["data"], timeout_s=600, command="bash scripts/gpu-check.sh")
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 START=$SECONDS
 OUT=${OUT:-gpu-check-out}
 BUILD_DIR=${BUILD_DIR:-build-gpu}
@@ -25,9 +25,11 @@ DEADLINE_S=${DEADLINE_S:-540}
 EPOCHS=${EPOCHS:-5}
 MODEL_EPOCHS=${MODEL_EPOCHS:-10}
 CUDA_ARCHS=${CUDA_ARCHS:-90}
-# The device tool brings back at most 8 files from $OUT: logs are written to $LOGS and packed
-# into one archive at the end, next to summary.txt.
+# The device tool brings back at most 8 files from $OUT, and only what is there when the call
+# ends: progress.txt grows row by row, logs go to $LOGS and are packed into $OUT after every
+# stage, summary.txt comes last.
 LOGS=${LOGS:-$BUILD_DIR/gpu-check-logs}
+rm -rf "$LOGS"
 mkdir -p "$OUT" "$LOGS"
 OUT=$(cd "$OUT" && pwd)
 LOGS=$(cd "$LOGS" && pwd)
@@ -35,73 +37,86 @@ export CUTRAIN_DATA=${CUTRAIN_DATA:-$PWD/data/fashion-mnist}
 command -v nvcc >/dev/null 2>&1 || export PATH=/usr/local/cuda/bin:$PATH
 CLI="$BUILD_DIR/bin/cutrain"
 rows=()
-row() { rows+=("$(printf '%-30s %s' "$1" "$2")"); echo "gpu-check [$((SECONDS - START))s] $1: $2"; }
+row() {
+  rows+=("$(printf '%-30s %s' "$1" "$2")")
+  echo "gpu-check [$((SECONDS - START))s] $1: $2" | tee -a "$OUT/progress.txt"
+}
+pack_logs() { tar czf "$OUT/gpu-check-logs.tgz" -C "$LOGS" . 2>/dev/null; }
+prepend_ld_path() { export LD_LIBRARY_PATH="$1${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; }
 
 # Runs "$@" under `timeout`, for at most $1 seconds and never past the deadline (10 s kept for the
-# table). Returns 124 without running when under 15 s would be left.
+# table). Says so on stdout (the command's log, whose last line the table shows) when it skips
+# the command for lack of time or the command runs out of it.
 timed() {
-  local want=$1; shift
+  local want=$1 rc; shift
   local left=$((DEADLINE_S - (SECONDS - START) - 10))
   [ "$left" -lt "$want" ] && want=$left
-  [ "$want" -lt 15 ] && return 124
+  if [ "$want" -lt 15 ]; then echo "skipped: the ${DEADLINE_S} s deadline is near"; return 124; fi
   timeout --kill-after=5 "$want" "$@"
+  rc=$?
+  [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && echo "TIMEOUT after ${want} s"
+  return "$rc"
 }
 # First (pick) or last (pick_last) matching line of a log, else its last line (the error), for
 # the table.
 pick() { grep -m1 -E "$1" "$2" 2>/dev/null || tail -1 "$2" 2>/dev/null; }
 pick_last() { local l; l=$(grep -E "$1" "$2" 2>/dev/null | tail -1); [ -n "$l" ] && echo "$l" || tail -1 "$2" 2>/dev/null; }
+# Whether the dynamic loader knows a library (awk reads all of ldconfig's output: grep -q would
+# stop early, and under pipefail ldconfig's SIGPIPE would read as "absent").
+have_lib() { ldconfig -p | awk -v lib="$1" '$1 == lib {found = 1} END {exit !found}'; }
 
-# --- build dependencies ---------------------------------------------------------------------
+# --- build dependencies and run-time paths ----------------------------------------------------
 # The machine reaches no registry: data/debs (scripts/gpu-bundle.sh) holds Debian packages of
 # what its image lacks; unpacked (not installed) into a prefix that CMake searches first.
+DEPS=$(mkdir -p "$BUILD_DIR" && cd "$BUILD_DIR" && pwd)/deps
 cmake_args=()
-setup_deps() {
-  local debs=data/debs deps
-  mkdir -p "$BUILD_DIR" && deps=$(cd "$BUILD_DIR" && pwd)/deps
+unpack_deps() {
+  local debs=data/debs d
   ls $debs/*.deb >/dev/null 2>&1 || { row deps "no data/debs: using the image's packages"; return; }
-  rm -rf "$deps" && mkdir -p "$deps"
+  rm -rf "$DEPS" && mkdir -p "$DEPS"
   for d in $debs/*.deb; do
-    if command -v dpkg-deb >/dev/null 2>&1; then dpkg-deb -x "$d" "$deps"
-    else (cd "$deps" && ar p "$OLDPWD/$d" "$(ar t "$OLDPWD/$d" | grep '^data.tar')" | tar -xJ); fi
+    if command -v dpkg-deb >/dev/null 2>&1; then dpkg-deb -x "$d" "$DEPS"
+    else (cd "$DEPS" && ar p "$OLDPWD/$d" "$(ar t "$OLDPWD/$d" | grep '^data.tar')" | tar -xJ); fi
   done
-  local lib=$deps/usr/lib/x86_64-linux-gnu sys_z
+  local lib=$DEPS/usr/lib/x86_64-linux-gnu sys_z
   # The SONAME too: binaries find it through their RUNPATH (this folder), not openblas-pthread/.
   ln -sf openblas-pthread/libopenblas.so.0 "$lib/libopenblas.so"
   ln -sf openblas-pthread/libopenblas.so.0 "$lib/libopenblas.so.0"
   # zlib1g-dev's libz.so points at Debian's runtime file; link against this image's libz.so.1.
-  sys_z=$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
+  sys_z=$(ldconfig -p | awk '$1 == "libz.so.1" && /x86-64/ {print $NF}' | head -1)
   [ -n "$sys_z" ] && ln -sf "$sys_z" "$lib/libz.so"
-  # OpenBLAS needs libgfortran.so.5; take the carried one only where the image has none.
-  if ! ldconfig -p | grep -q 'libgfortran\.so\.5 '; then
-    mkdir -p "$deps/runtime" && cp -a "$lib"/libgfortran.so.5* "$lib"/libquadmath.so.0* "$deps/runtime/"
-    export LD_LIBRARY_PATH="$deps/runtime:${LD_LIBRARY_PATH:-}"
-  fi
-  cmake_args+=(-DCMAKE_PREFIX_PATH="$deps/usr")
+  # OpenBLAS needs libgfortran.so.5: the carried one goes on the path only where the image has none.
+  mkdir -p "$DEPS/runtime" && cp -a "$lib"/libgfortran.so.5* "$lib"/libquadmath.so.0* "$DEPS/runtime/"
   row deps "unpacked $(ls $debs/*.deb | wc -l) packages"
 }
-
-# cuDNN: the toolkit's own, else the pip wheel's (nvidia.cudnn), passed as a hint.
-setup_cudnn() {
+# Every stage needs these (a stage run on its own too): the prefix, the Fortran runtime where the
+# image lacks one, and cuDNN: the toolkit's own, else the pip wheel's (nvidia.cudnn).
+setup_paths() {
+  [ -d "$DEPS/usr" ] && cmake_args+=(-DCMAKE_PREFIX_PATH="$DEPS/usr")
+  [ -d "$DEPS/runtime" ] && ! have_lib libgfortran.so.5 && prepend_ld_path "$DEPS/runtime"
   if [ -n "${CUDNN_ROOT:-}" ]; then
     cmake_args+=(-DCUDNN_ROOT="$CUDNN_ROOT")
   elif ! ls "$(dirname "$(command -v nvcc)")"/../include/cudnn.h >/dev/null 2>&1; then
     local root
-    root=$(python3 -c 'import nvidia.cudnn, os; print(list(nvidia.cudnn.__path__)[0])' 2>/dev/null)
+    root=$(python3 -c 'import nvidia.cudnn; print(list(nvidia.cudnn.__path__)[0])' 2>/dev/null)
     if [ -n "$root" ]; then
       cmake_args+=(-DCUDNN_ROOT="$root")
-      export LD_LIBRARY_PATH="$root/lib:${LD_LIBRARY_PATH:-}"
+      prepend_ld_path "$root/lib"
     fi
   fi
 }
 
 stage_build() {
-  setup_deps
-  setup_cudnn
+  unpack_deps
+  setup_paths
   local gen=()
   command -v ninja >/dev/null 2>&1 && [ ! -f "$BUILD_DIR/CMakeCache.txt" ] && gen=(-G Ninja)
+  # Only what the stages run: the CLI and the GPU tests (the CPU suite is CI's).
   if timed 60 cmake -S . -B "$BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCUTRAIN_CUDA=ON \
-       -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCHS" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 "${cmake_args[@]}" ${GPU_CHECK_CMAKE_ARGS:-} > "$LOGS/configure.log" 2>&1 &&
-     timed 300 cmake --build "$BUILD_DIR" -j"$(nproc)" > "$LOGS/build.log" 2>&1; then
+       -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCHS" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 \
+       "${cmake_args[@]}" ${GPU_CHECK_CMAKE_ARGS:-} > "$LOGS/configure.log" 2>&1 &&
+     timed 300 cmake --build "$BUILD_DIR" -j"$(nproc)" --target cutrain_cli cutrain_gpu_tests \
+       > "$LOGS/build.log" 2>&1; then
     row build "ok ($(grep -m1 'CUDA backend' "$LOGS/configure.log" | sed 's/.*cutrain: //'))"
     BUILD_OK=1
   else
@@ -112,8 +127,9 @@ stage_build() {
 }
 
 stage_test() {
-  # One process per test (ctest) so that a crash names its test; 8 at a time share the GPU.
-  timed 150 ctest --test-dir "$BUILD_DIR" -L gpu -j8 --timeout 120 --output-on-failure \
+  # One process per test (ctest) so that a crash names its test; 8 at a time share the GPU, and
+  # the CPU twins they run share the 16 cores (OpenMP would start 16 threads in each).
+  OMP_NUM_THREADS=2 timed 150 ctest --test-dir "$BUILD_DIR" -L gpu -j8 --timeout 120 --output-on-failure \
     --output-junit "$LOGS/gpu-tests.xml" > "$LOGS/gpu-tests.log" 2>&1
   row "gpu tests" "$(pick 'tests passed|tests failed' "$LOGS/gpu-tests.log")"
   grep -E '^\s+[0-9]+ - .*\((Failed|Timeout|Subprocess|SEGFAULT|Exception)' "$LOGS/gpu-tests.log" | head -25
@@ -179,6 +195,10 @@ stage_sanitize() {
   filter+=':GpuNewOps.BilinearResizeMatchesCpu:GpuPipeline.DeviceShuffle*:GpuPipeline.GatherKernel*'
   local tool
   for tool in memcheck racecheck; do
+    if grep -q 'Device not supported' "$LOGS/sanitizer-memcheck.log" 2>/dev/null; then
+      row "$tool" "skipped: compute-sanitizer does not support this device (gVisor machines)"
+      continue
+    fi
     timed 90 compute-sanitizer --tool "$tool" --error-exitcode 9 \
       "$BUILD_DIR/bin/cutrain_gpu_tests" --gtest_brief=1 --gtest_filter="$filter" \
       > "$LOGS/sanitizer-$tool.log" 2>&1
@@ -190,22 +210,27 @@ stage_sanitize() {
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(all)
 [ "${stages[0]}" = all ] && stages=(build test bench models sanitize)
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$LOGS/gpu.txt" 2>&1
+timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
+  > "$LOGS/gpu.txt" 2>&1
+case " ${stages[*]} " in *" build "*) ;; *) setup_paths ;; esac  # else stage_build sets them
 BUILD_OK=1
 for s in "${stages[@]}"; do
   case "$s" in
     build|test|bench|models|sanitize)
       if [ "$s" != build ] && [ "$BUILD_OK" != 1 ]; then row "$s" "skipped (build failed)"; continue; fi
       if [ $((DEADLINE_S - (SECONDS - START))) -lt 30 ]; then row "$s" "skipped (deadline)"; continue; fi
-      "stage_$s" ;;
+      "stage_$s"
+      pack_logs ;;
     *) echo "gpu-check: unknown stage '$s' (build test bench models sanitize all)" >&2; exit 2 ;;
   esac
 done
 
-{
+summary() {
   echo
   echo "== gpu-check ${stages[*]} $(date -u +%Y-%m-%dT%H:%MZ), $((SECONDS - START)) s, on $(head -1 "$LOGS/gpu.txt") =="
   printf '%s\n' "${rows[@]}"
-} | tee -a "$LOGS/summary.txt"
+}
+summary > "$LOGS/summary.txt"
 cp "$LOGS/summary.txt" "$OUT/summary.txt"
-tar czf "$OUT/gpu-check-logs.tgz" -C "$LOGS" . && echo "logs: $OUT/gpu-check-logs.tgz"
+pack_logs && echo "logs: $OUT/gpu-check-logs.tgz (summary.txt, progress.txt beside it)"
+summary
