@@ -20,16 +20,12 @@ namespace cutrain::kernels {
 /// `a * b + c` by default while the host compiler (ISO C++ mode, -ffp-contract=off) does not;
 /// where one rounding step decides an index or a weight (e.g. a resize tap), kernels and CPU twins
 /// must round identically.
-#if defined(__CUDACC__)
-__host__ __device__ __forceinline__ float mul_rn(float a, float b) {
+CUTRAIN_HD float mul_rn(float a, float b) {
 #if defined(__CUDA_ARCH__)
   return __fmul_rn(a, b);
 #else
   return a * b;
 #endif
 }
-#else
-inline float mul_rn(float a, float b) { return a * b; }
-#endif
 
 }  // namespace cutrain::kernels

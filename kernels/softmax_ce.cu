@@ -18,8 +18,9 @@ __global__ void softmax_ce_rows_kernel(const float* __restrict__ logits,
                                        float* __restrict__ row_loss, float* __restrict__ row_hit) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= n) return;
-  const SoftmaxCeRow r = softmax_ce_row(logits + i * classes, classes, label_index(labels[i], classes),
-                                        grad_scale, dlogits ? dlogits + i * classes : nullptr);
+  const SoftmaxCeRow r =
+      softmax_ce_row(logits + i * classes, classes, label_index(labels[i], classes), grad_scale,
+                     dlogits ? dlogits + i * classes : nullptr);
   row_loss[i] = r.loss;
   row_hit[i] = r.correct;
 }

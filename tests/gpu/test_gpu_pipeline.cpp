@@ -219,8 +219,7 @@ TEST_F(GpuPipeline, FailedCaptureFallsBackToEagerWork) {
   Tensor counter = Tensor::zeros(cutrain::Shape{1}, Device::CUDA);
   const Tensor one = Tensor::from_vector({1.0f}, cutrain::Shape{1}, Device::CUDA);
   auto add_one = [&] {  // a kernel launch, checked
-    kernels::launch_add_forward(counter.data(), one.data(), counter.data(), 1, false,
-                                ctx.stream());
+    kernels::launch_add_forward(counter.data(), one.data(), counter.data(), 1, false, ctx.stream());
   };
   int host_calls = 0;
   auto syncing = [&] {

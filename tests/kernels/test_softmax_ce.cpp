@@ -147,5 +147,6 @@ TEST(SoftmaxCeLabels, InvalidLabelsGiveNaNLossAndNoHit) {
   EXPECT_EQ(label_index(3.0f, classes), -1);
   EXPECT_EQ(label_index(NAN, classes), -1);
 }
+
 }  // namespace
 }  // namespace cutrain::kernels

@@ -32,8 +32,12 @@ void StepGraphs::run(int64_t key, const std::function<void()>& work) {
     entries_.clear();
     generation_ = generation;
   }
+  if (eager_keys_.count(key) != 0) {  // its capture failed earlier
+    work();
+    return;
+  }
   Entry& e = entries_[key];
-  if (eager_keys_.count(key) != 0 || (!e.graph && ++e.uses < 2)) {
+  if (!e.graph && ++e.uses < 2) {
     work();  // warm-up: plans, modules and workspaces are created here, outside any capture
     return;
   }
@@ -44,7 +48,8 @@ void StepGraphs::run(int64_t key, const std::function<void()>& work) {
     } catch (const DeviceError& err) {
       // Nothing ran during the failed capture (it only recorded), so running the work now
       // performs this step exactly once.
-      std::fprintf(stderr, "cutrain: CUDA graph capture failed, running batch key %lld eagerly: %s\n",
+      std::fprintf(stderr,
+                   "cutrain: CUDA graph capture failed, running batch key %lld eagerly: %s\n",
                    static_cast<long long>(key), err.what());
       eager_keys_.insert(key);
       ++failed_captures_;
