@@ -3,7 +3,8 @@
 // batchnorm_math.h). Every per-channel tensor is [c] floats on the op's device; x, y, dy and dx
 // must not alias. x and dx may be strided per sample (BnDims::x_stride), y and dy likewise
 // (y_stride). The CUDA launchers are asynchronous on `stream`, never read device memory from
-// the host, and give the same bits on every run (no atomics).
+// the host, and give the same bits on every run and in either schedule (atomics only hand out
+// work; every sum is formed in a fixed order).
 #pragma once
 
 #include <cstdint>
@@ -25,12 +26,25 @@ struct BnDims {
   CUTRAIN_HD int64_t ys() const { return y_stride ? y_stride : c * s; }
 };
 
+/// How the CUDA training ops (forward train, backward) order their two passes over a channel
+/// whose values span several blocks (batchnorm_schedule.h); one block per channel is one
+/// kernel either way. The results are the same bits.
+enum class BnSchedule {
+  Auto,  ///< Streamed when the first pass reads more than half the L2 cache, else TwoPass
+  TwoPass,   ///< the first pass over every channel, then a second launch for the second
+  Streamed,  ///< one launch; each channel's second pass follows its first while x is in L2
+};
+
 struct BnConfig {
   double eps = 1e-5;
   double momentum = 0.1;  ///< weight of the batch statistic in the running averages
   bool relu = false;      ///< fused ReLU after the affine transform
   /// Backward adds to dx (dx += ...) instead of overwriting it.
   bool accumulate_dx = false;
+  BnSchedule schedule = BnSchedule::Auto;
+  /// Streamed: channels the first pass runs ahead of the second; 0 chooses by the L2 cache's
+  /// size (tests set small values so that the interleaved order runs on small tensors too).
+  int64_t streamed_lag = 0;
 };
 
 /// The per-channel tensors of one layer. Which are read or written depends on the op.
@@ -47,14 +61,15 @@ struct BnChannels {
 
 // CUDA work split: a channel's M values go to blocks of at least kBnBlockValues consecutive
 // values, at most kBnMaxBlocks per channel; several blocks per channel add a combining stage
-// that needs scratch (partial moments / sums as doubles).
+// that needs scratch: partial moments / sums (2 doubles per block), and for the streamed
+// schedule the dx coefficients (3 floats per channel) and its counters (1 + 2 per channel).
 constexpr int64_t kBnBlockValues = 4096;
 constexpr int64_t kBnMaxBlocks = 256;
 
 /// Scratch floats (8-byte aligned) the CUDA launchers need for `d`; enough for any smaller n.
 inline int64_t batchnorm_scratch_floats(const BnDims& d) {
   const int64_t blocks = (d.per_channel() + kBnBlockValues - 1) / kBnBlockValues;
-  return d.c * (blocks < kBnMaxBlocks ? blocks : kBnMaxBlocks) * 4;
+  return d.c * (blocks < kBnMaxBlocks ? blocks : kBnMaxBlocks) * 4 + d.c * 5 + 1;
 }
 
 /// Training forward: batch statistics -> save_mean, save_inv_std; running averages updated;
@@ -68,6 +83,11 @@ void batchnorm_forward_infer_cpu(const BnDims& d, const BnConfig& cfg, const BnC
 /// forward's output) is read only when cfg.relu.
 void batchnorm_backward_cpu(const BnDims& d, const BnConfig& cfg, const BnChannels& ch,
                             const float* x, const float* y, const float* dy, float* dx);
+
+/// The schedule the CUDA training forward (or the backward) uses for `d` and cfg.schedule on
+/// the current device: Auto resolved by the L2 cache's size and the arrays the op's first pass
+/// reads, TwoPass whenever a channel fits one block.
+BnSchedule resolve_batchnorm_schedule(const BnDims& d, const BnConfig& cfg, bool backward);
 
 /// @param scratch batchnorm_scratch_floats(d) floats of device memory, 8-byte aligned
 void launch_batchnorm_forward_train(const BnDims& d, const BnConfig& cfg, const BnChannels& ch,

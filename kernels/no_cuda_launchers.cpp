@@ -34,6 +34,9 @@ void launch_activation_backward(Activation, const float*, const float*, const fl
                                 int64_t, cudaStream_t) {
   no_cuda("launch_activation_backward");
 }
+BnSchedule resolve_batchnorm_schedule(const BnDims&, const BnConfig&, bool) {
+  no_cuda("resolve_batchnorm_schedule");
+}
 void launch_batchnorm_forward_train(const BnDims&, const BnConfig&, const BnChannels&, const float*,
                                     float*, float*, cudaStream_t) {
   no_cuda("launch_batchnorm_forward_train");

@@ -19,6 +19,12 @@ CLI::App* add_bench_batchnorm_command(CLI::App& bench, BenchBatchnormConfig& c) 
   cmd->add_option("--shape", c.shape, "Input N,C,H,W (NCHW float32)")->capture_default_str();
   add_timing_options(cmd, c.device, c.iterations, c.warmup, "calls per op");
   cmd->add_flag("--relu", c.relu, "Fused BN+ReLU (cuDNN: its batch norm, then its ReLU)");
+  cmd->add_option("--schedule", c.schedule,
+                  "Ours on CUDA: auto (streamed when x exceeds half the L2 cache), two-pass "
+                  "(statistics of every channel, then a second launch) or streamed (one launch, "
+                  "each channel's second pass while it is in L2)")
+      ->check(CLI::IsMember({"auto", "two-pass", "streamed"}))
+      ->capture_default_str();
   return cmd;
 }
 
@@ -76,6 +82,7 @@ int run_bench_batchnorm(const BenchBatchnormConfig& c) {
   config.iterations = c.iterations;
   config.warmup = c.warmup;
   config.relu = c.relu;
+  config.schedule = c.schedule;
   const BatchnormBenchResult r = bench_batchnorm(config);
 
   std::printf(
@@ -83,6 +90,8 @@ int run_bench_batchnorm(const BenchBatchnormConfig& c) {
       "samples after %d warm-up calls\n",
       c.relu ? " + relu" : "", c.shape.c_str(), static_cast<long long>(r.values),
       device_name(config.device), c.iterations, c.warmup);
+  std::printf("ours: %s schedule%s\n", r.schedule.c_str(),
+              r.schedule == "cpu" ? " (the CPU twins)" : "");
   print_header(r.cudnn);
   for (const BnOpResult& o : r.ops) print_row(o, r.copy_gbps, r.cudnn);
   std::printf("copy of x (read + write, 8 B/value): %.1f GB/s\n", r.copy_gbps);

@@ -15,6 +15,7 @@ struct BenchBatchnormConfig {
   int iterations = 100;
   int warmup = 10;
   bool relu = false;
+  std::string schedule = "auto";
 };
 
 /// Adds `batchnorm` to `bench` (the `cutrain bench` command).

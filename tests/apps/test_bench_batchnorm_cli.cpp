@@ -48,6 +48,7 @@ TEST(BenchBatchnormCli, CpuRunReportsEveryOpAndNoCudnn) {
   }
   EXPECT_TRUE(Contains(r.output, "copy of x (read + write, 8 B/value):"));
   EXPECT_TRUE(Contains(r.output, "cuDNN: n/a on the CPU"));
+  EXPECT_TRUE(Contains(r.output, "ours: cpu schedule (the CPU twins)"));
   EXPECT_FALSE(Contains(r.output, "ours/cuDNN"));
 }
 
@@ -66,6 +67,23 @@ TEST(BenchBatchnormCli, MalformedShapesAreUsageErrorsNamingTheFlag) {
                                 std::string(shape) + "'");
     EXPECT_EQ(r.code, 2) << shape << ": " << r.output;
     EXPECT_TRUE(Contains(r.output, "--shape")) << shape;
+  }
+}
+
+TEST(BenchBatchnormCli, UnknownScheduleIsAUsageErrorNamingTheFlag) {
+  for (const char* schedule : {"twopass", "", "STREAMED", "streamed,auto"}) {
+    const CliResult r = run_cli(
+        "bench batchnorm --device cpu --shape 2,2,2,2 --iterations 1 --warmup 0 --schedule='" +
+        std::string(schedule) + "'");
+    EXPECT_EQ(r.code, 2) << schedule << ": " << r.output;
+    EXPECT_TRUE(Contains(r.output, "--schedule")) << schedule << ": " << r.output;
+  }
+  // Every valid name runs (on the CPU it changes nothing).
+  for (const char* schedule : {"auto", "two-pass", "streamed"}) {
+    const CliResult r = run_cli(
+        "bench batchnorm --device cpu --shape 2,2,2,2 --iterations 1 --warmup 0 --schedule " +
+        std::string(schedule));
+    EXPECT_EQ(r.code, 0) << schedule << ": " << r.output;
   }
 }
 

@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "batchnorm.h"
@@ -23,6 +25,7 @@
 #include "cutrain/tensor.h"
 #include "support/compare.h"
 #include "support/cuda_test.h"
+#include "train/step_graphs.h"
 
 namespace {
 
@@ -62,9 +65,12 @@ struct KernelCase {
   float offset;  // x = offset + 2 N(0, 1)
 };
 
-void CheckKernels(const KernelCase& k, bool relu) {
+void CheckKernels(const KernelCase& k, bool relu,
+                  kernels::BnSchedule schedule = kernels::BnSchedule::Auto, int64_t lag = 0) {
   const kernels::BnDims d{k.n, k.c, k.s};
-  const kernels::BnConfig cfg{1e-5, 0.1, relu};
+  kernels::BnConfig cfg{1e-5, 0.1, relu};
+  cfg.schedule = schedule;
+  cfg.streamed_lag = lag;
   const int64_t total = d.numel();
   Rng rng(static_cast<uint64_t>(total * 7 + k.c) + (relu ? 1 : 0));
   const std::vector<float> x = Normal(rng, total, k.offset, 2.0f), dy = Normal(rng, total, 0, 1);
@@ -148,6 +154,184 @@ TEST_F(GpuBatchNorm, KernelsMatchCpu) {
                    (relu ? ", fused ReLU" : ""));
       CheckKernels(k, relu);
     }
+}
+
+// Both schedules of the training ops on shapes whose channels span several blocks; the streamed
+// one also with a forced small lag, so that its interleaved order (a channel's second pass
+// waiting for its first while later channels' first passes run) happens on these small tensors.
+// Each launch of the backward reuses the scratch of the one before: the counters are reset.
+TEST_F(GpuBatchNorm, BothSchedulesMatchCpu) {
+  const KernelCase cases[] = {
+      {33, 2, 128, 0},     // two blocks, the second shorter
+      {16, 6, 576, 0},     // three blocks per channel
+      {8, 40, 1600, 3.0f}, // 40 channels of four blocks
+      {64, 8, 3249, 1e4f}, // 51 blocks per channel, far from zero
+  };
+  using kernels::BnSchedule;
+  for (const KernelCase& k : cases)
+    for (bool relu : {false, true})
+      for (const auto& [schedule, lag] :
+           {std::make_pair(BnSchedule::TwoPass, int64_t{0}), std::make_pair(BnSchedule::Streamed, int64_t{0}),
+            std::make_pair(BnSchedule::Streamed, int64_t{1}), std::make_pair(BnSchedule::Streamed, int64_t{3})}) {
+        SCOPED_TRACE("[n, c, s] = [" + std::to_string(k.n) + ", " + std::to_string(k.c) + ", " +
+                     std::to_string(k.s) + "]" + (relu ? ", fused ReLU" : "") +
+                     (schedule == BnSchedule::TwoPass ? ", two-pass" : ", streamed, lag ") +
+                     (schedule == BnSchedule::TwoPass ? "" : std::to_string(lag)));
+        CheckKernels(k, relu, schedule, lag);
+      }
+}
+
+// One GPU training forward + backward with `cfg`; every output and per-channel result.
+struct BnRun {
+  std::vector<float> y, save_mean, save_inv_std, running_mean, running_var, dx, dgamma, dbeta;
+};
+
+BnRun RunOnGpu(const kernels::BnDims& d, const kernels::BnConfig& cfg, const std::vector<float>& x,
+               const std::vector<float>& dy, const std::vector<float>& dx0,
+               const std::vector<float>& gamma, const std::vector<float>& beta) {
+  Context gpu(Device::CUDA);
+  cudaStream_t st = gpu.stream();
+  const int64_t ny = d.n * d.ys();
+  Tensor xg = Upload(x, gpu), dyg = Upload(dy, gpu), dxg = Upload(dx0, gpu),
+         gg = Upload(gamma, gpu), bg = Upload(beta, gpu);
+  Tensor yg = Upload(std::vector<float>(ny, -7.0f), gpu);  // the gaps of a strided y keep it
+  Tensor rmg = Upload(std::vector<float>(d.c, 0.5f), gpu),
+         rvg = Upload(std::vector<float>(d.c, 2.0f), gpu);
+  Tensor smg = Poisoned(d.c, gpu), sig = Poisoned(d.c, gpu), dgg = Poisoned(d.c, gpu),
+         dbg = Poisoned(d.c, gpu), scratch = Poisoned(kernels::batchnorm_scratch_floats(d), gpu);
+  kernels::BnChannels g;
+  g.gamma = gg.data(), g.beta = bg.data(), g.running_mean = rmg.data();
+  g.running_var = rvg.data(), g.save_mean = smg.data(), g.save_inv_std = sig.data();
+  g.dgamma = dgg.data(), g.dbeta = dbg.data();
+  kernels::launch_batchnorm_forward_train(d, cfg, g, xg.data(), yg.data(), scratch.data(), st);
+  kernels::launch_batchnorm_backward(d, cfg, g, xg.data(), yg.data(), dyg.data(), dxg.data(),
+                                     scratch.data(), st);
+  return {yg.to_vector(st),  smg.to_vector(st), sig.to_vector(st), rmg.to_vector(st),
+          rvg.to_vector(st), dxg.to_vector(st), dgg.to_vector(st), dbg.to_vector(st)};
+}
+
+::testing::AssertionResult SameBits(const std::string& what, const std::vector<float>& a,
+                                    const std::vector<float>& b) {
+  if (a.size() != b.size())
+    return ::testing::AssertionFailure() << what << ": " << a.size() << " vs " << b.size();
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0)
+      return ::testing::AssertionFailure()
+             << what << "[" << i << "]: " << a[i] << " (two-pass) vs " << b[i] << " (streamed)";
+  return ::testing::AssertionSuccess();
+}
+
+// The streamed schedule merges the same partials in the same order as the two-pass one: the
+// same bits in every output, also for strided x and y, dx accumulated, the fused ReLU and any
+// lag. (The two-pass schedule itself is compared with the CPU twin above.)
+TEST_F(GpuBatchNorm, SchedulesGiveTheSameBits) {
+  struct Case {
+    kernels::BnDims d;
+    bool relu, accumulate;
+    int64_t lag;
+    float offset;
+  };
+  const Case cases[] = {
+      {{16, 6, 576}, false, false, 1, 0.0f},
+      {{8, 40, 1600}, true, false, 3, 3.0f},
+      {{8, 5, 1600, 9 * 1600, 7 * 1600}, true, true, 2, 0.0f},  // channel slices, dx +=
+      {{64, 8, 3249}, false, false, 0, 1e4f},                   // lag chosen by the device
+  };
+  for (const Case& k : cases) {
+    const kernels::BnDims& d = k.d;
+    SCOPED_TRACE("[n, c, s] = [" + std::to_string(d.n) + ", " + std::to_string(d.c) + ", " +
+                 std::to_string(d.s) + "], strides " + std::to_string(d.x_stride) + "/" +
+                 std::to_string(d.y_stride) + ", lag " + std::to_string(k.lag));
+    Rng rng(static_cast<uint64_t>(d.numel()) + 11);
+    const int64_t nx = d.n * d.xs(), ny = d.n * d.ys();
+    const std::vector<float> x = Normal(rng, nx, k.offset, 2.0f), dy = Normal(rng, ny, 0, 1),
+                             dx0 = Normal(rng, nx, 0, 1);
+    const std::vector<float> gamma = Uniform(rng, d.c, 0.5f, 1.5f),
+                             beta = Uniform(rng, d.c, -.5f, .5f);
+    kernels::BnConfig two_pass{1e-5, 0.1, k.relu, k.accumulate};
+    two_pass.schedule = kernels::BnSchedule::TwoPass;
+    kernels::BnConfig streamed = two_pass;
+    streamed.schedule = kernels::BnSchedule::Streamed;
+    streamed.streamed_lag = k.lag;
+    {
+      Context gpu(Device::CUDA);  // the current device for the query
+      ASSERT_EQ(kernels::resolve_batchnorm_schedule(d, streamed, false),
+                kernels::BnSchedule::Streamed);
+      ASSERT_EQ(kernels::resolve_batchnorm_schedule(d, streamed, true),
+                kernels::BnSchedule::Streamed);
+    }
+    const BnRun a = RunOnGpu(d, two_pass, x, dy, dx0, gamma, beta),
+                b = RunOnGpu(d, streamed, x, dy, dx0, gamma, beta);
+    EXPECT_TRUE(SameBits("y", a.y, b.y));
+    EXPECT_TRUE(SameBits("saved mean", a.save_mean, b.save_mean));
+    EXPECT_TRUE(SameBits("saved inv_std", a.save_inv_std, b.save_inv_std));
+    EXPECT_TRUE(SameBits("running mean", a.running_mean, b.running_mean));
+    EXPECT_TRUE(SameBits("running var", a.running_var, b.running_var));
+    EXPECT_TRUE(SameBits("dx", a.dx, b.dx));
+    EXPECT_TRUE(SameBits("dgamma", a.dgamma, b.dgamma));
+    EXPECT_TRUE(SameBits("dbeta", a.dbeta, b.dbeta));
+  }
+}
+
+// The streamed schedule inside a CUDA graph: its counters are zeroed by a captured memset, so
+// every replay runs the whole schedule again. Forward + backward through StepGraphs (the first
+// call eager, the second captured and replayed, the third replayed) give the CPU's y and dx
+// every time and the running averages of three updates.
+TEST_F(GpuBatchNorm, StreamedScheduleReplaysInACudaGraph) {
+  const kernels::BnDims d{8, 12, 1600};
+  kernels::BnConfig cfg{1e-5, 0.1, false};
+  cfg.schedule = kernels::BnSchedule::Streamed;
+  cfg.streamed_lag = 2;
+  constexpr int kCalls = 3;
+  const int64_t total = d.numel();
+  Rng rng(2024);
+  const std::vector<float> x = Normal(rng, total, 1.0f, 2.0f), dy = Normal(rng, total, 0, 1);
+  const std::vector<float> gamma = Uniform(rng, d.c, 0.5f, 1.5f),
+                           beta = Uniform(rng, d.c, -.5f, .5f);
+  std::vector<float> y(total), dx(total), rm(d.c, 0.0f), rv(d.c, 1.0f), smean(d.c), sinv(d.c),
+      dg(d.c), db(d.c);
+  kernels::BnChannels c;
+  c.gamma = gamma.data(), c.beta = beta.data(), c.running_mean = rm.data();
+  c.running_var = rv.data(), c.save_mean = smean.data(), c.save_inv_std = sinv.data();
+  c.dgamma = dg.data(), c.dbeta = db.data();
+  for (int call = 0; call < kCalls; ++call)
+    kernels::batchnorm_forward_train_cpu(d, cfg, c, x.data(), y.data());
+  kernels::batchnorm_backward_cpu(d, cfg, c, x.data(), y.data(), dy.data(), dx.data());
+
+  Context gpu(Device::CUDA);
+  cudaStream_t st = gpu.stream();
+  Tensor xg = Upload(x, gpu), dyg = Upload(dy, gpu), gg = Upload(gamma, gpu),
+         bg = Upload(beta, gpu), rmg = Upload(std::vector<float>(d.c, 0.0f), gpu),
+         rvg = Upload(std::vector<float>(d.c, 1.0f), gpu);
+  Tensor yg = Poisoned(total, gpu), dxg = Poisoned(total, gpu), smg = Poisoned(d.c, gpu),
+         sig = Poisoned(d.c, gpu), dgg = Poisoned(d.c, gpu), dbg = Poisoned(d.c, gpu);
+  Tensor scratch = Poisoned(kernels::batchnorm_scratch_floats(d), gpu);
+  kernels::BnChannels g;
+  g.gamma = gg.data(), g.beta = bg.data(), g.running_mean = rmg.data();
+  g.running_var = rvg.data(), g.save_mean = smg.data(), g.save_inv_std = sig.data();
+  g.dgamma = dgg.data(), g.dbeta = dbg.data();
+  cutrain::detail::StepGraphs graphs(/*enabled=*/true, gpu);
+  for (int call = 0; call < kCalls; ++call) {
+    SCOPED_TRACE("call " + std::to_string(call + 1));
+    yg.fill(kNaN, st);
+    dxg.fill(kNaN, st);
+    graphs.run(1, [&] {
+      kernels::launch_batchnorm_forward_train(d, cfg, g, xg.data(), yg.data(), scratch.data(), st);
+      kernels::launch_batchnorm_backward(d, cfg, g, xg.data(), yg.data(), dyg.data(), dxg.data(),
+                                         scratch.data(), st);
+    });
+    EXPECT_TRUE(Near("y", yg.to_vector(st), y, 1e-5, 1e-5 * MaxAbs(y)));
+    EXPECT_TRUE(Near("dx", dxg.to_vector(st), dx, 1e-5, 1e-5 * MaxAbs(dx)));
+  }
+  EXPECT_EQ(graphs.failed_captures(), 0);
+  EXPECT_EQ(graphs.captures(), 1);
+  EXPECT_EQ(graphs.replays(), 2);
+  EXPECT_TRUE(Near("running mean after three", rmg.to_vector(st), rm, 1e-6, 1e-7));
+  EXPECT_TRUE(Near("running var after three", rvg.to_vector(st), rv, 1e-5, 0));
+  EXPECT_TRUE(Near("saved mean", smg.to_vector(st), smean, 2.5e-7, 2e-6));
+  EXPECT_TRUE(Near("saved inv_std", sig.to_vector(st), sinv, 1e-5, 0));
+  EXPECT_TRUE(Near("dgamma", dgg.to_vector(st), dg, 1e-6, 1e-6 * MaxAbs(dg)));
+  EXPECT_TRUE(Near("dbeta", dbg.to_vector(st), db, 1e-6, 1e-6 * MaxAbs(db)));
 }
 
 // The layer on both devices (same parameters): training forward at a batch narrower than built,

@@ -157,6 +157,14 @@ void check_config(const BatchnormBenchConfig& c) {
     throw ConfigError("bench batchnorm: --iterations must be >= 1 and --warmup >= 0");
 }
 
+kernels::BnSchedule parse_schedule(const std::string& name) {
+  if (name == "auto") return kernels::BnSchedule::Auto;
+  if (name == "two-pass") return kernels::BnSchedule::TwoPass;
+  if (name == "streamed") return kernels::BnSchedule::Streamed;
+  throw ConfigError("bench batchnorm: --schedule must be auto, two-pass or streamed, got '" +
+                    name + "'");
+}
+
 #if CUTRAIN_WITH_CUDA
 // The untimed pass whose outputs are compared: all three ops from the initial running stats.
 template <typename Impl>
@@ -242,6 +250,7 @@ BatchnormBenchResult bench_batchnorm(const BatchnormBenchConfig& c) {
   const BnDims d{c.n, c.c, c.h * c.w};
   BnConfig cfg;
   cfg.relu = c.relu;
+  cfg.schedule = parse_schedule(c.schedule);
   // A nonzero mean (x in [-1, 3)) and gamma away from zero, so no output is trivially small.
   const BnInputs in{detail::random_tensor(shape, c.device, 1, -1.0f, 3.0f),
                     detail::random_tensor(shape, c.device, 2),
@@ -250,6 +259,18 @@ BatchnormBenchResult bench_batchnorm(const BatchnormBenchConfig& c) {
 
   BatchnormBenchResult r;
   r.values = numel_of(shape);
+  if (!ctx.is_cuda()) {
+    r.schedule = "cpu";
+  } else {
+    const auto name = [&](bool backward) {
+      return kernels::resolve_batchnorm_schedule(d, cfg, backward) == kernels::BnSchedule::Streamed
+                 ? std::string("streamed")
+                 : std::string("two-pass");
+    };
+    r.schedule = name(false) == name(true) ? name(false)
+                                            : name(false) + " (forward), " + name(true) +
+                                                  " (backward)";
+  }
   for (BnOp op : kOps)
     r.ops.push_back({op_name(op), batchnorm_bytes_per_value(op_name(op)), {}, {}});
 

@@ -29,6 +29,9 @@ struct BatchnormBenchConfig {
   int warmup = 10;
   int iterations = 100;
   bool relu = false;  ///< ours fused BN+ReLU; cuDNN its batch norm then its ReLU (in place)
+  /// Ours on CUDA: the training ops' schedule, "auto", "two-pass" or "streamed" (the CPU twins
+  /// have one). See BnSchedule in kernels/batchnorm.h.
+  std::string schedule = "auto";
 };
 
 /// One implementation's time for one op.
@@ -49,6 +52,10 @@ struct BatchnormBenchResult {
   std::vector<BnOpResult> ops;  ///< forward train, forward infer, backward
   double copy_gbps = 0;         ///< copy of x (read + write, 8 B/value) on the device, same run
   bool cudnn = false;           ///< cuDNN was timed (CUDA device)
+  /// Ours' training-op schedule as run: "two-pass" or "streamed" ("auto" resolved by the
+  /// device's L2 cache size), or "F (forward), B (backward)" where the two differ; "cpu" for
+  /// the CPU twins.
+  std::string schedule;
   /// cuDNN's mode for forward train and backward: "spatial" or "spatial-persistent", whichever
   /// had the smaller forward train + backward median (inference is always "spatial").
   std::string cudnn_mode;
@@ -65,7 +72,8 @@ double batchnorm_bytes_per_value(const std::string& op);
 
 /// Runs the benchmark on config.device (CUDA: ours and cuDNN; CPU: ours, the CPU twins). Throws
 /// ConfigError for a shape with a non-positive dimension, more than 2^31 - 1 values (cuDNN's
-/// int strides) or N*H*W < 2 (training needs two values per channel), and DeviceError when a
+/// int strides), N*H*W < 2 (training needs two values per channel) or an unknown schedule,
+/// and DeviceError when a
 /// CUDA or cuDNN call fails.
 BatchnormBenchResult bench_batchnorm(const BatchnormBenchConfig& config);
 
