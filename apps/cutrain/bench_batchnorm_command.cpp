@@ -20,9 +20,9 @@ CLI::App* add_bench_batchnorm_command(CLI::App& bench, BenchBatchnormConfig& c) 
   add_timing_options(cmd, c.device, c.iterations, c.warmup, "calls per op");
   cmd->add_flag("--relu", c.relu, "Fused BN+ReLU (cuDNN: its batch norm, then its ReLU)");
   cmd->add_option("--schedule", c.schedule,
-                  "Ours on CUDA: auto (streamed when x exceeds half the L2 cache), two-pass "
-                  "(statistics of every channel, then a second launch) or streamed (one launch, "
-                  "each channel's second pass while it is in L2)")
+                  "Ours on CUDA: auto (streamed when a first pass reads more than half the L2 "
+                  "cache), two-pass (statistics of every channel, then a second launch) or "
+                  "streamed (one launch, each channel's second pass while it is in L2)")
       ->check(CLI::IsMember({"auto", "two-pass", "streamed"}))
       ->capture_default_str();
   return cmd;
