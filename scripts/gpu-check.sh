@@ -142,6 +142,7 @@ stage_bench() {
     log="$LOGS/bench-train${mode// /_}.log"
     timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" $mode > "$log" 2>&1
     row "cutrain lenet ${mode:-eager}" "$(pick '^median' "$log")"
+    if [ -n "$mode" ]; then row "cutrain lenet ${mode} graphs" "$(pick '^graphs' "$log")"; fi
   done
   timed 60 "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
     > "$LOGS/train-lenet-graph.log" 2>&1

@@ -97,10 +97,13 @@ int run_bench_train(const BenchTrainConfig& c) {
   std::printf("\nmedian %.0f examples/sec (%lld timed epochs after 1 warm-up)\n",
               sorted[sorted.size() / 2], static_cast<long long>(c.epochs));
   if (c.cuda_graph)
-    std::printf("graphs: %lld captured, %lld replays, %lld failed captures (run eagerly)\n",
-                static_cast<long long>(trainer.pipeline().graph_captures()),
-                static_cast<long long>(trainer.pipeline().graph_replays()),
-                static_cast<long long>(trainer.pipeline().graph_failed_captures()));
+    std::printf(
+        "graphs: %lld captured, %lld replays, %lld failed captures (run eagerly); the largest "
+        "has %lld nodes (launches per training step)\n",
+        static_cast<long long>(trainer.pipeline().graph_captures()),
+        static_cast<long long>(trainer.pipeline().graph_replays()),
+        static_cast<long long>(trainer.pipeline().graph_failed_captures()),
+        static_cast<long long>(trainer.pipeline().graph_max_nodes()));
   return 0;
 }
 

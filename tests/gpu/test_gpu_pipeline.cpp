@@ -120,7 +120,7 @@ struct Mode {
 
 struct RunResult {
   std::vector<EpochMetrics> epochs;
-  int64_t captures = 0, replays = 0;
+  int64_t captures = 0, replays = 0, max_nodes = 0;
 };
 
 // `epochs` epochs of `model` with Adam and a per-step cosine schedule (the lr changes before
@@ -146,6 +146,7 @@ RunResult Train(const std::string& model_name, Mode mode, int64_t epochs) {
   for (int64_t e = 1; e <= epochs; ++e) r.epochs.push_back(trainer.train_epoch(e));
   r.captures = trainer.pipeline().graph_captures();
   r.replays = trainer.pipeline().graph_replays();
+  r.max_nodes = trainer.pipeline().graph_max_nodes();
   return r;
 }
 
@@ -176,6 +177,9 @@ TEST_F(GpuPipeline, GraphsAndResidentDataGiveTheEagerMetrics) {
       // Train 64 and 24, eval 64 and 2: four shapes, each captured once, on its second use.
       EXPECT_GE(graph.captures, 4) << model;  // more if a workspace grew in between
       EXPECT_GT(graph.replays, 3 * 9) << model;
+      // A training step: at least a kernel per layer forward and backward, and the update.
+      EXPECT_GT(graph.max_nodes, 2 * static_cast<int64_t>(cutrain::make_model(model).layers().size()))
+          << model;
     }
   }
 }

@@ -103,6 +103,7 @@ void BatchPipeline::eval_step(int64_t slot, int64_t n) {
 int64_t BatchPipeline::graph_captures() const { return graphs_->captures(); }
 int64_t BatchPipeline::graph_replays() const { return graphs_->replays(); }
 int64_t BatchPipeline::graph_failed_captures() const { return graphs_->failed_captures(); }
+int64_t BatchPipeline::graph_max_nodes() const { return graphs_->max_nodes(); }
 
 SlotSums BatchPipeline::sums(int64_t begin, int64_t end, SlotSums start) const {
   const std::vector<float> host = sums_.to_vector(ctx_.stream());

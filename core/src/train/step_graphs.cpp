@@ -1,5 +1,6 @@
 #include "train/step_graphs.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "context_impl.h"
@@ -45,6 +46,7 @@ void StepGraphs::run(int64_t key, const std::function<void()>& work) {
     try {
       e.graph = std::make_unique<CudaGraph>(ctx_.stream(), work);
       ++captures_;
+      max_nodes_ = std::max(max_nodes_, static_cast<int64_t>(e.graph->nodes()));
     } catch (const DeviceError& err) {
       // Nothing ran during the failed capture (it only recorded), so running the work now
       // performs this step exactly once.

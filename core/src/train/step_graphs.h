@@ -37,6 +37,9 @@ class StepGraphs {
   int64_t replays() const { return replays_; }
   /// Keys whose capture failed and that run eagerly instead.
   int64_t failed_captures() const { return failed_captures_; }
+  /// Nodes (kernels, memsets, copies) of the largest graph captured so far: what one replay
+  /// launches, i.e. the launches per step of the largest batch shape.
+  int64_t max_nodes() const { return max_nodes_; }
 
  private:
   struct Entry {
@@ -48,7 +51,7 @@ class StepGraphs {
   std::map<int64_t, Entry> entries_;
   std::set<int64_t> eager_keys_;  // their capture failed; kept when entries_ is cleared
   int64_t generation_ = -1;
-  int64_t captures_ = 0, replays_ = 0, failed_captures_ = 0;
+  int64_t captures_ = 0, replays_ = 0, failed_captures_ = 0, max_nodes_ = 0;
 };
 
 }  // namespace cutrain::detail

@@ -73,6 +73,9 @@ class BatchPipeline {
   int64_t graph_replays() const;
   /// Batch shapes whose capture failed and that run eagerly (reported on stderr).
   int64_t graph_failed_captures() const;
+  /// Nodes of the largest captured graph (usually the full-batch training step): the kernels,
+  /// memsets and copies one replay launches. 0 before a capture.
+  int64_t graph_max_nodes() const;
 
  private:
   // Forward + loss; its (loss sum, hits) pair goes to `sums` (2 floats of device memory).
