@@ -30,7 +30,7 @@ struct BnDims {
 /// whose values span several blocks (batchnorm_schedule.h); one block per channel is one
 /// kernel either way. The results are the same bits.
 enum class BnSchedule {
-  Auto,  ///< Streamed when the first pass reads more than half the L2 cache, else TwoPass
+  Auto,      ///< Streamed when the first pass reads more than half the L2 cache, else TwoPass
   TwoPass,   ///< the first pass over every channel, then a second launch for the second
   Streamed,  ///< one launch; each channel's second pass follows its first while x is in L2
 };

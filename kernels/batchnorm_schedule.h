@@ -22,8 +22,8 @@
 namespace cutrain::kernels {
 
 struct BnStreamedItem {
-  bool stats;     ///< first pass (partial statistics) or second (normalize / dx)
-  int64_t c, b;   ///< channel and block range within it
+  bool stats;    ///< first pass (partial statistics) or second (normalize / dx)
+  int64_t c, b;  ///< channel and block range within it
 };
 
 /// Item `t` of 2 * c * blocks (stats only when lag == c and t < c * blocks); 1 <= lag <= c.
