@@ -22,7 +22,6 @@
 #include <cstdint>
 #include <cub/block/block_reduce.cuh>
 #include <map>
-#include <mutex>
 #include <cuda/atomic>
 
 #include "batchnorm.h"
@@ -448,33 +447,33 @@ double* partials_in(float* scratch, const Split& s) {
   return reinterpret_cast<double*>(scratch);
 }
 
-// What the streamed schedule needs to know of the current device, queried once per device.
-// Also called while a stream is being captured into a graph: this thread's capture mode is
-// relaxed for the queries, which touch no stream.
+// What the streamed schedule needs to know of the current device, queried once per device and
+// thread, so a launch in the training step costs one cudaGetDevice and a lookup. The first query
+// may come during a graph capture: this thread's capture mode is relaxed for it (it touches no
+// stream).
 struct DeviceFacts {
   int64_t l2_bytes = 0, resident_blocks = 0;
 };
 
-DeviceFacts current_device_facts() {
-  static std::mutex mutex;
-  static std::map<int, DeviceFacts> known;
+DeviceFacts query_device_facts(int device) {
   cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
   CUTRAIN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
-  int device = 0, l2 = 0, sms = 0, threads = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = known.find(device);
-  if (err == cudaSuccess && it == known.end()) {
-    err = cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device);
-    if (err == cudaSuccess)
-      err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    if (err == cudaSuccess)
-      err = cudaDeviceGetAttribute(&threads, cudaDevAttrMaxThreadsPerMultiProcessor, device);
-    if (err == cudaSuccess)
-      it = known.emplace(device, DeviceFacts{l2, int64_t{sms} * (threads / kThreads)}).first;
-  }
+  int l2 = 0, sms = 0, threads = 0;
+  cudaError_t err = cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device);
+  if (err == cudaSuccess) err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  if (err == cudaSuccess)
+    err = cudaDeviceGetAttribute(&threads, cudaDevAttrMaxThreadsPerMultiProcessor, device);
   CUTRAIN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
   CUTRAIN_CUDA_CHECK(err);
+  return {l2, int64_t{sms} * (threads / kThreads)};
+}
+
+DeviceFacts current_device_facts() {
+  thread_local std::map<int, DeviceFacts> known;  // per thread: no lock
+  int device = 0;
+  CUTRAIN_CUDA_CHECK(cudaGetDevice(&device));
+  auto it = known.find(device);
+  if (it == known.end()) it = known.emplace(device, query_device_facts(device)).first;
   return it->second;
 }
 

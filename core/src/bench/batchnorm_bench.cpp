@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "batchnorm.h"
 #include "bench/bench_timing.h"
@@ -157,12 +159,23 @@ void check_config(const BatchnormBenchConfig& c) {
     throw ConfigError("bench batchnorm: --iterations must be >= 1 and --warmup >= 0");
 }
 
+// --schedule's names, both ways.
+constexpr std::array<std::pair<kernels::BnSchedule, const char*>, 3> kScheduleNames{
+    {{kernels::BnSchedule::Auto, "auto"},
+     {kernels::BnSchedule::TwoPass, "two-pass"},
+     {kernels::BnSchedule::Streamed, "streamed"}}};
+
 kernels::BnSchedule parse_schedule(const std::string& name) {
-  if (name == "auto") return kernels::BnSchedule::Auto;
-  if (name == "two-pass") return kernels::BnSchedule::TwoPass;
-  if (name == "streamed") return kernels::BnSchedule::Streamed;
+  for (const auto& [schedule, n] : kScheduleNames)
+    if (name == n) return schedule;
   throw ConfigError("bench batchnorm: --schedule must be auto, two-pass or streamed, got '" +
                     name + "'");
+}
+
+std::string schedule_name(kernels::BnSchedule schedule) {
+  for (const auto& [s, n] : kScheduleNames)
+    if (s == schedule) return n;
+  return "?";
 }
 
 #if CUTRAIN_WITH_CUDA
@@ -262,14 +275,9 @@ BatchnormBenchResult bench_batchnorm(const BatchnormBenchConfig& c) {
   if (!ctx.is_cuda()) {
     r.schedule = "cpu";
   } else {
-    const auto name = [&](bool backward) {
-      return kernels::resolve_batchnorm_schedule(d, cfg, backward) == kernels::BnSchedule::Streamed
-                 ? std::string("streamed")
-                 : std::string("two-pass");
-    };
-    r.schedule = name(false) == name(true) ? name(false)
-                                            : name(false) + " (forward), " + name(true) +
-                                                  " (backward)";
+    const std::string forward = schedule_name(kernels::resolve_batchnorm_schedule(d, cfg, false)),
+                      backward = schedule_name(kernels::resolve_batchnorm_schedule(d, cfg, true));
+    r.schedule = forward == backward ? forward : forward + " (forward), " + backward + " (backward)";
   }
   for (BnOp op : kOps)
     r.ops.push_back({op_name(op), batchnorm_bytes_per_value(op_name(op)), {}, {}});
