@@ -4,10 +4,14 @@
 //  - training with pinned staging, --data-on-device, --cuda-graph and both gives the same
 //    metrics for the same seed, with a per-step scheduler changing the lr between replays and
 //    partial last batches (a second graph per shape);
-//  - a run resumed from a checkpoint in graph mode continues Adam's step count t on the device.
+//  - a run resumed from a checkpoint in graph mode continues Adam's step count t on the device;
+//  - the device-resident data follow a data set changed in place, and more data sets than stay
+//    uploaded.
 // Skipped without a usable device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <numeric>
@@ -23,6 +27,7 @@
 #include "cutrain/optim/optimizer.h"
 #include "cutrain/rng.h"
 #include "cutrain/schedule/scheduler.h"
+#include "cutrain/train/batch_pipeline.h"
 #include "cutrain/train/checkpoint.h"
 #include "cutrain/train/trainer.h"
 #include "support/cuda_test.h"
@@ -182,6 +187,46 @@ TEST_F(GpuPipeline, GraphsAndResidentDataGiveTheEagerMetrics) {
           << model;
     }
   }
+}
+
+// The device-resident input stage keeps uploads by where a data set lives: a data set changed
+// in place (same addresses, same size) must be uploaded again, and more data sets than it keeps
+// (two) must still each give their own results. The reference is the pinned path, which reads
+// the host bytes for every batch.
+TEST_F(GpuPipeline, ResidentDataFollowsDataSetsChangedInPlace) {
+  data::ImageDataset a = cutrain::test::separable_images(130, 2);
+  const data::ImageDataset a_before = a;
+  const data::ImageDataset b = cutrain::test::separable_images(130, 3);
+  const data::ImageDataset c = cutrain::test::separable_images(70, 4);
+  Context ctx(Device::CUDA);
+  cutrain::Sequential model = cutrain::make_model("lenet");
+  model.build({1, 28, 28}, 64, Device::CUDA, 5);
+  cutrain::PipelineOptions on_device;
+  on_device.data_on_device = true;
+  cutrain::BatchPipeline resident(model, ctx, {1, 28, 28}, 3, on_device);
+  auto expect_same = [&](const data::ImageDataset& staged, const data::ImageDataset& content,
+                         const std::string& what) {
+    const cutrain::EvalResult got = resident.evaluate(staged);
+    const cutrain::EvalResult want = cutrain::evaluate_model(model, content, ctx);
+    EXPECT_NEAR(got.loss, want.loss, 1e-6 * std::abs(want.loss)) << what;
+    EXPECT_DOUBLE_EQ(got.accuracy, want.accuracy) << what;
+    EXPECT_EQ(got.examples, want.examples) << what;
+  };
+  expect_same(a, a_before, "first upload");
+  // The test can fail: the two contents give different losses.
+  ASSERT_NE(cutrain::evaluate_model(model, a_before, ctx).loss,
+            cutrain::evaluate_model(model, b, ctx).loss);
+  const uint8_t* images = a.images.data();
+  const uint8_t* labels = a.labels.data();
+  std::copy(b.images.begin(), b.images.end(), a.images.begin());
+  std::copy(b.labels.begin(), b.labels.end(), a.labels.begin());
+  ASSERT_EQ(a.images.data(), images);
+  ASSERT_EQ(a.labels.data(), labels);
+  expect_same(a, b, "changed in place");
+  expect_same(b, b, "second data set");
+  expect_same(c, c, "third data set (evicts one)");
+  expect_same(a, b, "first again, after an eviction");
+  expect_same(c, c, "third again");
 }
 
 TEST_F(GpuPipeline, GraphRunResumedFromACheckpointContinuesTheStepCount) {

@@ -1,9 +1,10 @@
 #include "train/input_stage.h"
 
-#include <map>
+#include <algorithm>
 #include <tuple>
 #include <vector>
 
+#include "cutrain/data/fingerprint.h"
 #include "cutrain/error.h"
 
 #if CUTRAIN_WITH_CUDA
@@ -89,7 +90,8 @@ class ResidentInput final : public InputStage {
  public:
   int64_t stage(const data::BatchLoader& loader, int64_t b, float* images, float* labels,
                 Context& ctx) override {
-    const Resident& r = resident(loader.dataset(), ctx);
+    // A pass starts at batch 0: check there that the data set is still the one uploaded.
+    const Resident& r = resident(loader.dataset(), /*verify=*/b == 0, ctx);
     const int64_t n = loader.batch_examples(b);
     const int64_t first = b * loader.batch_size();
     const int64_t pixels = loader.dataset().image_size();
@@ -106,27 +108,61 @@ class ResidentInput final : public InputStage {
   }
 
  private:
+  // One uploaded data set. Found by where the data set and its images live, and checked
+  // against a content fingerprint at the start of every pass: a data set destroyed and another
+  // built at its address, or one changed in place, is uploaded anew.
   struct Resident {
+    const data::ImageDataset* dataset;
+    const uint8_t* host_images;
+    int64_t count;
+    uint64_t fingerprint;
+    uint64_t last_use;
     DeviceBuffer images, labels;
   };
+  // Training needs two (train and test); a third evicts the least recently used, so uploads of
+  // data sets that are gone do not pile up on the device.
+  static constexpr size_t kMaxResident = 2;
 
-  // Keyed by the host storage too: a dataset destroyed and another built at its address must
-  // not find the old upload.
-  using ResidentKey = std::tuple<const data::ImageDataset*, const uint8_t*, int64_t>;
-
-  const Resident& resident(const data::ImageDataset& d, Context& ctx) {
-    const ResidentKey key{&d, d.images.data(), d.count};
-    auto it = resident_.find(key);
-    if (it != resident_.end()) return it->second;
+  const Resident& resident(const data::ImageDataset& d, bool verify, Context& ctx) {
+    ++uses_;
+    auto same_place = [&](const Resident& r) {
+      return r.dataset == &d && r.host_images == d.images.data() && r.count == d.count;
+    };
+    auto it = std::find_if(resident_.begin(), resident_.end(), same_place);
+    if (it != resident_.end()) {
+      if (!verify || it->fingerprint == data::dataset_fingerprint(d)) {
+        it->last_use = uses_;
+        return *it;
+      }
+      drop(it, ctx);  // the same place holds other data now
+    }
     if (d.count >= (int64_t{1} << 31))
       throw ConfigError("--data-on-device: " + d.source + " has more than 2^31 examples");
-    Resident r{DeviceBuffer(d.images.size()), DeviceBuffer(d.labels.size())};
+    if (resident_.size() >= kMaxResident)
+      drop(std::min_element(resident_.begin(), resident_.end(),
+                            [](const Resident& a, const Resident& b) {
+                              return a.last_use < b.last_use;
+                            }),
+           ctx);
+    Resident r{&d,
+               d.images.data(),
+               d.count,
+               data::dataset_fingerprint(d),
+               uses_,
+               DeviceBuffer(d.images.size()),
+               DeviceBuffer(d.labels.size())};
     CUTRAIN_CUDA_CHECK(cudaMemcpyAsync(r.images.as<uint8_t>(), d.images.data(), d.images.size(),
                                        cudaMemcpyHostToDevice, ctx.stream()));
     CUTRAIN_CUDA_CHECK(cudaMemcpyAsync(r.labels.as<uint8_t>(), d.labels.data(), d.labels.size(),
                                        cudaMemcpyHostToDevice, ctx.stream()));
-    ctx.synchronize();  // once per dataset; the host vectors are pageable
-    return resident_.emplace(key, std::move(r)).first->second;
+    ctx.synchronize();  // once per upload; the host vectors are pageable
+    resident_.push_back(std::move(r));
+    return resident_.back();
+  }
+
+  void drop(std::vector<Resident>::iterator it, Context& ctx) {
+    ctx.synchronize();  // gathers queued on the stream may still read it
+    resident_.erase(it);
   }
 
   // The loader's permutation for its current epoch, computed on the device once per epoch.
@@ -148,7 +184,8 @@ class ResidentInput final : public InputStage {
     return order_.as<int32_t>();
   }
 
-  std::map<ResidentKey, Resident> resident_;
+  std::vector<Resident> resident_;  // at most kMaxResident
+  uint64_t uses_ = 0;
   DeviceBuffer order_, scratch_;
   std::tuple<const data::ImageDataset*, uint64_t, int64_t, int64_t> order_key_{nullptr, 0, -1, 0};
 };

@@ -10,6 +10,9 @@
 //  - resident:  CUDA with --data-on-device. Each dataset is uploaded once as uint8 (Fashion-MNIST:
 //               ~55 MB); the epoch order is computed on the device (random keys + CUB radix sort,
 //               the same permutation as the host loader) and every batch is gathered from it.
+//               At most two data sets stay uploaded (least recently used goes); each pass checks
+//               a content fingerprint (data/fingerprint.h), so a data set changed in place or
+//               rebuilt at the same address is uploaded again.
 // Every way produces the same floats (kernels/batch_gather_math.h), so results do not depend
 // on the choice. Private.
 #pragma once
