@@ -144,6 +144,12 @@ stage_bench() {
     row "cutrain lenet ${mode:-eager}" "$(pick '^median' "$log")"
     if [ -n "$mode" ]; then row "cutrain lenet ${mode} graphs" "$(pick '^graphs' "$log")"; fi
   done
+  row "cutrain lenet linear bias" "$(pick '^linear layers' "$LOGS/bench-train--cuda-graph.log")"
+  # A/B: the same graph run with Linear's bias in separate cuBLAS calls (2 launches more a layer).
+  log="$LOGS/bench-train--cuda-graph-no-cublaslt.log"
+  timed 40 env CUTRAIN_CUBLASLT=0 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" \
+    --cuda-graph > "$log" 2>&1
+  row "cutrain lenet graph CUBLASLT=0" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
   timed 60 "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
     > "$LOGS/train-lenet-graph.log" 2>&1
   row "cutrain lenet test acc" "$(pick_last '^epoch' "$LOGS/train-lenet-graph.log")"

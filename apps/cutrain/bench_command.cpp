@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cutrain/bench/layer_timing.h"
 #include "cutrain/bench/optimizer_bench.h"
 #include "cutrain/context.h"
 #include "cutrain/data/fashion_mnist.h"
 #include "cutrain/train/trainer.h"
+#include "cutrain/models/linear.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/optim/optimizer.h"
 
@@ -104,6 +106,17 @@ int run_bench_train(const BenchTrainConfig& c) {
         static_cast<long long>(trainer.pipeline().graph_replays()),
         static_cast<long long>(trainer.pipeline().graph_failed_captures()),
         static_cast<long long>(trainer.pipeline().graph_max_nodes()));
+  if (choice.device == Device::CUDA) {
+    int linear = 0, fused = 0;
+    for (const auto& layer : model.layers())
+      if (const auto* l = dynamic_cast<const Linear*>(layer.get())) {
+        ++linear;
+        fused += l->bias_fused() ? 1 : 0;
+      }
+    if (linear > 0)
+      std::printf("linear layers: %d of %d with the bias inside cuBLASLt epilogues%s\n", fused,
+                  linear, std::getenv("CUTRAIN_CUBLASLT") ? " (CUTRAIN_CUBLASLT is set)" : "");
+  }
   return 0;
 }
 

@@ -28,6 +28,7 @@ Context::Context(Device device) : device_(device), impl_(std::make_unique<Impl>(
   impl_->cublas_workspace = Tensor(Shape{kCublasWorkspaceBytes / 4}, Device::CUDA);
   CUTRAIN_CUBLAS_CHECK(cublasSetWorkspace(impl_->cublas->get(), impl_->cublas_workspace.data(),
                                           kCublasWorkspaceBytes));
+  impl_->cublaslt.emplace(detail::make_cublaslt_handle());
   impl_->cudnn.emplace(impl_->stream->get());
 #else
   throw DeviceError("cutrain was built without CUDA (CUTRAIN_CUDA=OFF)");
@@ -55,6 +56,13 @@ void Context::synchronize() const {
 namespace detail {
 cublasHandle_t cublas_handle(Context& ctx) { return ctx.impl().cublas->get(); }
 cudnnHandle_t cudnn_handle(Context& ctx) { return ctx.impl().cudnn->get(); }
+cublasLtHandle_t cublaslt_handle(Context& ctx) { return ctx.impl().cublaslt->get(); }
+
+void* cublas_workspace(Context& ctx, size_t* bytes) {
+  Tensor& ws = ctx.impl().cublas_workspace;
+  *bytes = ws.bytes();
+  return ws.data();
+}
 
 void reserve_workspace(Context& ctx, size_t bytes) {
   Tensor& ws = ctx.impl().workspace;

@@ -11,6 +11,7 @@
 #include <cublas_v2.h>
 #include <cudnn.h>
 
+#include "cuda/cublaslt_desc.h"
 #include "cuda/handles.h"
 #endif
 
@@ -23,6 +24,9 @@ struct Context::Impl {
   // (declared before the handle: destroyed after it).
   Tensor cublas_workspace;
   std::optional<detail::CublasHandle> cublas;
+  // cuBLASLt (GEMMs with fused epilogues) shares that workspace: its calls are on the same
+  // stream, so they never overlap cuBLAS's.
+  std::optional<detail::CublasLtHandle> cublaslt;
   std::optional<detail::CudnnHandle> cudnn;
   Tensor workspace;  // shared scratch for cuDNN; grows only while layers are being prepared
   int64_t workspace_generation = 0;  // bumped when `workspace` moves (captured graphs go stale)
@@ -33,6 +37,9 @@ namespace detail {
 #if CUTRAIN_WITH_CUDA
 cublasHandle_t cublas_handle(Context& ctx);
 cudnnHandle_t cudnn_handle(Context& ctx);
+cublasLtHandle_t cublaslt_handle(Context& ctx);
+/// The workspace cuBLAS uses, for cuBLASLt calls on ctx's stream.
+void* cublas_workspace(Context& ctx, size_t* bytes);
 /// Ensures the shared workspace holds at least `bytes` (allocates only when it must grow; call
 /// from layer preparation, not from the step).
 void reserve_workspace(Context& ctx, size_t bytes);

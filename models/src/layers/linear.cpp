@@ -19,10 +19,9 @@ Shape Linear::build(const Shape& in, Device device, Rng& rng) {
   detail::make_param(weight_, dweight_, {out_, in_}, device);
   detail::make_param(bias_, dbias_, {out_}, device);
   detail::xavier_uniform(weight_, in_, out_, rng);
-  if (device == Device::CUDA) {
-    ones_ = Tensor(Shape{in[0]}, device);
-    ones_.fill(1.0f);
-  }
+#if CUTRAIN_WITH_CUDA
+  if (device == Device::CUDA) cublas_ = std::make_shared<detail::LinearCublas>(in[0]);
+#endif
   return {in[0], out_};
 }
 
@@ -30,7 +29,7 @@ void Linear::forward(const Tensor& x, Tensor& y, Context& ctx) {
   const int64_t n = x.dim(0);
   if (ctx.is_cuda()) {
 #if CUTRAIN_WITH_CUDA
-    detail::linear_forward_cublas(x, weight_, bias_, ones_, y, ctx);
+    cublas_->forward(x, weight_, bias_, y, ctx);
 #endif
     return;
   }
@@ -46,7 +45,7 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   const int64_t n = x.dim(0);
   if (ctx.is_cuda()) {
 #if CUTRAIN_WITH_CUDA
-    detail::linear_backward_cublas(x, weight_, dy, ones_, dweight_, dbias_, dx, ctx);
+    cublas_->backward(x, weight_, dy, dweight_, dbias_, dx, ctx);
 #endif
     return;
   }
@@ -60,6 +59,14 @@ void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
   if (dx != nullptr)
     detail::gemm_cpu(false, false, n, in_, out_, 1.0f, dy.data(), out_, weight_.data(), in_, 0.0f,
                      dx->data(), in_);
+}
+
+bool Linear::bias_fused() const {
+#if CUTRAIN_WITH_CUDA
+  return cublas_ && cublas_->forward_fused() && cublas_->backward_fused();
+#else
+  return false;
+#endif
 }
 
 std::vector<Parameter> Linear::parameters() {

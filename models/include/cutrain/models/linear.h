@@ -1,5 +1,6 @@
 // Linear (dense) layer: y = x W^T + b, x [N, in], W [out, in], b [out], y [N, out].
-// CUDA: cuBLAS; CPU: OpenBLAS. Xavier-uniform weights, zero bias.
+// CUDA: cuBLAS, with the bias work inside cuBLASLt GEMM epilogues where available; CPU:
+// OpenBLAS. Xavier-uniform weights, zero bias.
 #pragma once
 
 #include <memory>
@@ -7,6 +8,10 @@
 #include "cutrain/models/layer.h"
 
 namespace cutrain {
+
+namespace detail {
+class LinearCublas;
+}
 
 class Linear final : public Layer {
  public:
@@ -18,11 +23,14 @@ class Linear final : public Layer {
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                 Context& ctx) override;
   std::vector<Parameter> parameters() override;
+  /// CUDA: whether the last forward and backward added the bias and reduced its gradient
+  /// inside the GEMMs (cuBLASLt epilogues) rather than in separate cuBLAS calls.
+  bool bias_fused() const;
 
  private:
   int64_t in_, out_;
   Tensor weight_, bias_, dweight_, dbias_;
-  Tensor ones_;  // [max_batch] of 1: bias broadcast and bias gradient as GEMMs on cuBLAS
+  std::shared_ptr<detail::LinearCublas> cublas_;  // CUDA only
 };
 
 }  // namespace cutrain
