@@ -10,6 +10,7 @@
 #             Adam step against torch's fused Adam; batch norm against cuDNN
 #   models    ResNet-18 and DenseNet at 96x96 (accuracy, examples/s, peak memory)
 #   sanitize  compute-sanitizer memcheck + racecheck over the kernel-level gpu tests
+#   profile   ncu: the kernels of two eager LeNet steps, their count and GPU time
 #   all       every stage in that order (default)
 # The last lines printed are the summary table; $OUT gets summary.txt and gpu-check-logs.tgz
 # (every log, test XML and metrics file). GPU_CHECK_CMAKE_ARGS adds configure options.
@@ -153,6 +154,9 @@ stage_bench() {
   timed 60 "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
     > "$LOGS/train-lenet-graph.log" 2>&1
   row "cutrain lenet test acc" "$(pick_last '^epoch' "$LOGS/train-lenet-graph.log")"
+  # Per-layer forward/backward ms (CUDA events around each layer, eager): where a step goes.
+  timed 30 "$CLI" time --device cuda --model lenet --iterations 200 > "$LOGS/time-lenet.log" 2>&1
+  row "cutrain time lenet (ms)" "$(pick '^total' "$LOGS/time-lenet.log")"
   timed 40 "$CLI" bench optimizer --device cuda --optimizer adam --params 100000000 > "$LOGS/bench-adam.log" 2>&1
   row "cutrain adam 100M" "$(pick 'GB/s' "$LOGS/bench-adam.log")"
   timed 30 "$CLI" bench optimizer --device cuda --optimizer adam --lenet --iterations 2000 > "$LOGS/bench-adam-lenet.log" 2>&1
@@ -216,21 +220,48 @@ stage_sanitize() {
   done
 }
 
+stage_profile() {
+  # The kernels of about two eager LeNet training steps in the steady state (ncu, duration only,
+  # clocks left alone): their count and summed GPU time against bench train's step time say
+  # whether a step is bound by launches or by its kernels, and which kernels lead.
+  local ncu
+  ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+  if [ -z "$ncu" ]; then row "ncu lenet kernels" "ncu not found"; return; fi
+  timed 120 "$ncu" --metrics gpu__time_duration.sum --clock-control none --launch-skip 4000 \
+    --launch-count 100 --csv --print-units base "$CLI" bench train --device cuda --model lenet \
+    --epochs 1 > "$LOGS/ncu-lenet.csv" 2> "$LOGS/ncu-lenet.log"
+  row "ncu lenet kernels" "$(python3 - "$LOGS/ncu-lenet.csv" <<'PY' 2>&1 | tail -1
+import csv, sys, collections
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"'))]
+if len(rows) < 2: print("no kernels profiled"); sys.exit()
+h = rows[0]; name, value = h.index("Kernel Name"), h.index("Metric Value")
+total = collections.Counter(); count = collections.Counter()
+for r in rows[1:]:
+    k = r[name].replace("(anonymous namespace)::", "").split("(")[0].split("<")[0]
+    k = k.split("::")[-1].split(" ")[-1][-40:]
+    total[k] += float(r[value].replace(",", "")) / 1000; count[k] += 1
+n = sum(count.values()); t = sum(total.values())
+top = ", ".join(f"{k} {v:.0f}us/{count[k]}" for k, v in total.most_common(4))
+print(f"{n} kernels, {t:.0f} us of GPU time ({t / n:.1f} us each); top: {top}")
+PY
+)"
+}
+
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(all)
-[ "${stages[0]}" = all ] && stages=(build test bench models sanitize)
+[ "${stages[0]}" = all ] && stages=(build test bench models sanitize profile)
 timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
   > "$LOGS/gpu.txt" 2>&1
 case " ${stages[*]} " in *" build "*) ;; *) setup_paths ;; esac  # else stage_build sets them
 BUILD_OK=1
 for s in "${stages[@]}"; do
   case "$s" in
-    build|test|bench|models|sanitize)
+    build|test|bench|models|sanitize|profile)
       if [ "$s" != build ] && [ "$BUILD_OK" != 1 ]; then row "$s" "skipped (build failed)"; continue; fi
       if [ $((DEADLINE_S - (SECONDS - START))) -lt 30 ]; then row "$s" "skipped (deadline)"; continue; fi
       "stage_$s"
       pack_logs ;;
-    *) echo "gpu-check: unknown stage '$s' (build test bench models sanitize all)" >&2; exit 2 ;;
+    *) echo "gpu-check: unknown stage '$s' (build test bench models sanitize profile all)" >&2; exit 2 ;;
   esac
 done
 
