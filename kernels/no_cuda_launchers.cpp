@@ -5,6 +5,7 @@
 #include "batch_gather.h"
 #include "batchnorm.h"
 #include "bilinear_resize.h"
+#include "channel_bias_activation.h"
 #include "cutrain/error.h"
 #include "global_avg_pool.h"
 #include "grad_norm.h"
@@ -33,6 +34,17 @@ void launch_activation_forward(Activation, const float*, float*, int64_t, cudaSt
 void launch_activation_backward(Activation, const float*, const float*, const float*, float*,
                                 int64_t, cudaStream_t) {
   no_cuda("launch_activation_backward");
+}
+int64_t activation_bias_backward_partials(const ChannelDims&) {
+  no_cuda("activation_bias_backward_partials");
+}
+void launch_bias_activation_forward(Activation, const ChannelDims&, const float*, float*,
+                                    cudaStream_t) {
+  no_cuda("launch_bias_activation_forward");
+}
+void launch_activation_bias_backward(Activation, const ChannelDims&, const float*, const float*,
+                                     float*, float*, float*, unsigned*, cudaStream_t) {
+  no_cuda("launch_activation_bias_backward");
 }
 BnSchedule resolve_batchnorm_schedule(const BnDims&, const BnConfig&, bool) {
   no_cuda("resolve_batchnorm_schedule");

@@ -151,6 +151,11 @@ stage_bench() {
   timed 40 env CUTRAIN_CUBLASLT=0 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" \
     --cuda-graph > "$log" 2>&1
   row "cutrain lenet graph CUBLASLT=0" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
+  # A/B: activations as layers of their own (not absorbed by the conv/linear before them).
+  log="$LOGS/bench-train--cuda-graph--unfused.log"
+  timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
+    --unfused > "$log" 2>&1
+  row "cutrain lenet graph unfused" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
   timed 60 "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
     > "$LOGS/train-lenet-graph.log" 2>&1
   row "cutrain lenet test acc" "$(pick_last '^epoch' "$LOGS/train-lenet-graph.log")"
@@ -204,7 +209,7 @@ stage_sanitize() {
   if ! command -v compute-sanitizer >/dev/null 2>&1; then row sanitizer "compute-sanitizer not found"; return; fi
   # Our kernels, not layers or training steps: cuDNN/cuBLAS under memcheck take minutes per step.
   local filter='GpuOps.*:GpuBatchNorm.KernelsMatchCpu:GpuBatchNorm.StreamedSchedule*:GpuBatchNorm.SchedulesGiveTheSameBits:GpuOptimizers.*:AllRules/GpuOptimizerRules.*'
-  filter+=':GpuNewOps.AddKernelsMatchCpu:GpuNewOps.GlobalAvgPoolMatchesCpu'
+  filter+=':GpuNewOps.AddKernelsMatchCpu:GpuNewOps.GlobalAvgPoolMatchesCpu:GpuNewOps.ChannelBiasActivation*'
   filter+=':GpuNewOps.BilinearResizeMatchesCpu:GpuPipeline.DeviceShuffle*:GpuPipeline.GatherKernel*'
   local tool
   for tool in memcheck racecheck; do

@@ -52,6 +52,9 @@ BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTra
   train->add_flag("--cuda-graph", t.cuda_graph, "Replay each step from a CUDA graph");
   train->add_flag("--data-on-device", t.data_on_device,
                   "Keep the data set on the GPU; shuffle and gather there");
+  train->add_flag("--unfused", t.unfused,
+                  "Run activation layers on their own, not absorbed by the conv/linear before "
+                  "them (for comparison)");
   bench->require_subcommand(1);
   CLI::App* opt = bench->add_subcommand("optimizer", "Time one fused optimizer step");
   opt->add_option("--optimizer", c.optimizer, "Optimizer")
@@ -78,6 +81,7 @@ int run_bench_train(const BenchTrainConfig& c) {
   const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
   Context ctx(choice.device);
   Sequential model = make_model(c.model);
+  model.set_fuse_activations(!c.unfused);
   model.build({train.channels, train.height, train.width}, c.batch_size, choice.device, 0);
   auto opt = make_optimizer("sgd", model.parameters(), c.lr, ctx);
   TrainerOptions o;
@@ -91,7 +95,8 @@ int run_bench_train(const BenchTrainConfig& c) {
   std::vector<double> sorted = rates;
   std::sort(sorted.begin(), sorted.end());
   const std::string mode = std::string(c.cuda_graph ? "graph" : "eager") +
-                           (c.data_on_device ? " + data-on-device" : "");
+                           (c.data_on_device ? " + data-on-device" : "") +
+                           (c.unfused ? ", unfused activations" : "");
   std::printf("bench train: %s on %s, batch %lld, sgd, %s; examples/sec per epoch:",
               c.model.c_str(), device_name(choice.device), static_cast<long long>(c.batch_size),
               mode.c_str());

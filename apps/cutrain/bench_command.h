@@ -28,6 +28,7 @@ struct BenchTrainConfig {
   double lr = 0.3;
   bool cuda_graph = false;
   bool data_on_device = false;
+  bool unfused = false;  // activation layers run on their own (A/B of absorbed activations)
 };
 
 struct BenchCommands {

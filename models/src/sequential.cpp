@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cutrain/error.h"
+#include "cutrain/models/activation.h"
 #include "nvtx_range.h"
 
 namespace cutrain {
@@ -11,6 +12,11 @@ Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
   if (built_) throw ConfigError("Sequential: cannot add a layer after build()");
   layers_.push_back(std::move(layer));
   return *this;
+}
+
+void Sequential::set_fuse_activations(bool on) {
+  if (built_) throw ConfigError("Sequential: set_fuse_activations() after build()");
+  fuse_activations_ = on;
 }
 
 void Sequential::build(const Shape& sample_shape, int64_t max_batch, Device device,
@@ -25,23 +31,32 @@ void Sequential::build(const Shape& sample_shape, int64_t max_batch, Device devi
   in.insert(in.end(), sample_shape.begin(), sample_shape.end());
   shapes_ = {in};
   for (auto& layer : layers_) shapes_.push_back(layer->build(shapes_.back(), device, rng));
-
-  // Activations: reshape layers alias their input's storage instead of owning a copy.
   const size_t n = layers_.size();
+  absorbed_.assign(n, false);
+  for (size_t i = 1; fuse_activations_ && i < n; ++i) {
+    const auto* act = dynamic_cast<const ActivationLayer*>(layers_[i].get());
+    if (act != nullptr && !absorbed_[i - 1] && layers_[i - 1]->absorb_activation(act->activation()))
+      absorbed_[i] = true;
+  }
+
+  // Activations: reshape layers, and activation layers absorbed by the layer before them,
+  // alias their input's storage (and their input gradient their output gradient) instead of
+  // owning a copy: the absorbing layer writes the activated output and takes its gradient.
   acts_.resize(n + 1);
   grads_.resize(n + 1);
   for (size_t i = 1; i <= n; ++i) {
-    const bool alias = layers_[i - 1]->is_reshape() && i >= 2;
+    const bool alias = (layers_[i - 1]->is_reshape() && i >= 2) || absorbed_[i - 1];
     acts_[i] = alias ? acts_[i - 1].view(shapes_[i]) : Tensor(shapes_[i], device);
   }
   for (size_t i = n + 1; i-- > 1;) {
-    const bool alias = i < n && layers_[i]->is_reshape();
+    const bool alias = i < n && (layers_[i]->is_reshape() || absorbed_[i]);
     grads_[i] = alias ? grads_[i + 1].view(shapes_[i]) : Tensor(shapes_[i], device);
   }
   act_views_.resize(n + 1);
   grad_views_.resize(n + 1);
   for (size_t i = 0; i < n; ++i) {
-    const std::string id = std::to_string(i) + "." + layers_[i]->kind();
+    std::string id = std::to_string(i) + "." + layers_[i]->kind();
+    if (i + 1 < n && absorbed_[i + 1]) id += "+" + layers_[i + 1]->kind();
     fwd_names_.push_back("fwd/" + id);
     bwd_names_.push_back("bwd/" + id);
   }
@@ -68,6 +83,7 @@ const Tensor& Sequential::forward(const Tensor& x, Context& ctx) {
       act_views_[1].copy_from(act_views_[0], ctx.stream());  // nothing earlier to alias
       continue;
     }
+    if (absorbed_[i]) continue;  // applied by layer i - 1
     const detail::NvtxRange range(fwd_names_[i]);
     if (hook_) hook_(i, false, false);
     layer.forward(act_views_[i], act_views_[i + 1], ctx);
@@ -84,7 +100,9 @@ void Sequential::backward(Context& ctx) {
   for (size_t i = n; i-- > 0;) {
     Layer& layer = *layers_[i];
     Tensor* dx = i > 0 ? &grad_views_[i] : nullptr;
-    if (layer.is_reshape()) continue;  // its input gradient aliases its output gradient
+    // Its input gradient aliases its output gradient; an absorbed activation's backward is
+    // part of the layer before it.
+    if (layer.is_reshape() || absorbed_[i]) continue;
     const detail::NvtxRange range(bwd_names_[i]);
     if (hook_) hook_(i, true, false);
     layer.backward(act_views_[i], act_views_[i + 1], grad_views_[i + 1], dx, ctx);
@@ -128,7 +146,9 @@ std::string Sequential::summary() const {
     int64_t params = 0;
     for (const Parameter& p : layers_[i]->parameters()) params += p.value->numel();
     out << i << "  " << layers_[i]->kind() << "  output " << to_string(shapes_[i + 1])
-        << "  params " << params << "\n";
+        << "  params " << params;
+    if (absorbed(i)) out << "  (applied by " << i - 1 << ")";
+    out << "\n";
   }
   return out.str();
 }

@@ -6,13 +6,16 @@
 // a usable device.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "add.h"
 #include "bilinear_resize.h"
+#include "channel_bias_activation.h"
 #include "cutrain/batch_view.h"
 #include "cutrain/context.h"
 #include "cutrain/memory_stats.h"
@@ -38,6 +41,7 @@ std::vector<float> uniform_values(uint64_t seed, int64_t n) {
 }
 
 constexpr int64_t kGuard = 37;  // poisoned elements after an output that must stay NaN
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 TEST_F(GpuNewOps, AddKernelsMatchCpu) {
   Context ctx(Device::CUDA);
@@ -65,6 +69,79 @@ TEST_F(GpuNewOps, AddKernelsMatchCpu) {
       Tensor inplace = Tensor::from_vector(a, {n}, Device::CUDA);
       kernels::launch_add_forward(inplace.data(), db.data(), inplace.data(), n, relu, ctx.stream());
       EXPECT_TRUE(Near("in place", inplace.to_vector(ctx.stream()), y, 0, 0));
+    }
+  }
+}
+
+// Where the CPU result is NaN (gaps, images past a smaller batch: never written) the GPU's must
+// be too; both are then zeroed so that Near compares the rest.
+void ExpectSameGaps(const std::string& what, std::vector<float>& gpu, std::vector<float>& cpu) {
+  ASSERT_EQ(gpu.size(), cpu.size());
+  int64_t written = 0;
+  for (size_t i = 0; i < cpu.size(); ++i)
+    if (std::isnan(cpu[i])) {
+      written += std::isnan(gpu[i]) ? 0 : 1;
+      cpu[i] = gpu[i] = 0.0f;
+    }
+  EXPECT_EQ(written, 0) << what << ": values written outside the views";
+}
+
+// Conv2d's absorbed activation: bias + activation in place, and the activation gradient with
+// the bias gradient in one launch, against the CPU twins, packed and on strided channel slices
+// (the gaps between images must stay untouched), with one scratch reused by a smaller batch and
+// by a second call (its counters must have reset themselves).
+TEST_F(GpuNewOps, ChannelBiasActivationMatchesCpu) {
+  Context ctx(Device::CUDA);
+  struct Case {
+    int64_t n, c, hw, gap;  // images `c * hw + gap` floats apart
+  };
+  for (const Case k : {Case{3, 5, 7, 0}, Case{2, 4, 9, 13}, Case{256, 6, 784, 0},
+                       Case{256, 16, 100, 0}, Case{1, 1, 1, 0}, Case{33, 3, 500, 5}}) {
+    for (const auto a : {kernels::Activation::ReLU, kernels::Activation::Sigmoid}) {
+      const bool relu = a == kernels::Activation::ReLU;
+      SCOPED_TRACE(std::to_string(k.n) + "x" + std::to_string(k.c) + "x" + std::to_string(k.hw) +
+                   " gap " + std::to_string(k.gap) + (relu ? " relu" : " sigmoid"));
+      const int64_t stride = k.c * k.hw + k.gap, total = k.n * stride;
+      const kernels::ChannelDims full{k.n, k.c, k.hw, stride};
+      const std::vector<float> bias = uniform_values(5, k.c), dy = uniform_values(6, total);
+      std::vector<float> y = uniform_values(7, total);
+      for (int64_t i = 0; i < k.n; ++i)  // gaps hold NaN: never read, never written
+        for (int64_t j = k.c * k.hw; j < stride; ++j) y[i * stride + j] = kNaN;
+      const std::vector<float> y_in = y;
+      kernels::bias_activation_forward_cpu(a, full, bias.data(), y.data());
+      const Tensor dbias = Tensor::from_vector(bias, {k.c}, Device::CUDA);
+      Tensor dyv = Tensor::from_vector(y_in, {total}, Device::CUDA);
+      kernels::launch_bias_activation_forward(a, full, dbias.data(), dyv.data(), ctx.stream());
+      std::vector<float> y_gpu = dyv.to_vector(ctx.stream()), y_cpu = y;
+      ExpectSameGaps("forward", y_gpu, y_cpu);
+      // Same sum; sigmoid's expf may differ between host and device in the last bit.
+      EXPECT_TRUE(Near("forward", y_gpu, y_cpu, relu ? 0 : 1e-6, relu ? 0 : 1e-7));
+
+      Tensor partials(Shape{kernels::activation_bias_backward_partials(full)}, Device::CUDA);
+      Tensor counters = Tensor::zeros(Shape{k.c}, Device::CUDA);
+      const Tensor ddy = Tensor::from_vector(dy, {total}, Device::CUDA);
+      const Tensor dyy = Tensor::from_vector(y, {total}, Device::CUDA);  // the CPU's output
+      for (const int64_t n : {k.n, (k.n + 1) / 2, k.n}) {  // full, smaller, full again
+        const kernels::ChannelDims d{n, k.c, k.hw, stride};
+        std::vector<float> g(static_cast<size_t>(total), kNaN), db(static_cast<size_t>(k.c));
+        kernels::activation_bias_backward_cpu(a, d, y.data(), dy.data(), g.data(), db.data());
+        Tensor dg = test::Poisoned(Shape{total}), ddb = test::Poisoned(Shape{k.c});
+        kernels::launch_activation_bias_backward(a, d, dyy.data(), ddy.data(), dg.data(),
+                                                 ddb.data(), partials.data(),
+                                                 reinterpret_cast<unsigned*>(counters.data()),
+                                                 ctx.stream());
+        std::vector<float> g_gpu = dg.to_vector(ctx.stream());
+        const std::string batch = "batch " + std::to_string(n);
+        ExpectSameGaps(batch, g_gpu, g);
+        EXPECT_TRUE(Near(batch + " dx", g_gpu, g, relu ? 0 : 1e-6, relu ? 0 : 1e-7));
+        // A float sum in another order: relative to the sum of magnitudes.
+        double scale = 0.0;
+        for (float v : g) scale += std::abs(v);
+        EXPECT_TRUE(Near(batch + " dbias", ddb.to_vector(ctx.stream()), db, 0,
+                         1e-5 * scale / static_cast<double>(k.c) + 1e-7));
+        EXPECT_EQ(counters.to_vector(ctx.stream()), std::vector<float>(k.c, 0.0f))
+            << "counters left set";
+      }
     }
   }
 }

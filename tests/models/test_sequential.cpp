@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "cutrain/error.h"
+#include "cutrain/models/activation.h"
+#include "cutrain/models/pooling.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/models/softmax_cross_entropy.h"
 #include "support/gradcheck.h"
@@ -75,6 +80,68 @@ TEST(Sequential, RejectsBadInputs) {
   Tensor wrong({2, 1, 27, 28}, Device::CPU);
   EXPECT_THROW(net.forward(wrong, ctx), ConfigError);
   EXPECT_THROW(make_model("resnet-9000"), ConfigError);
+}
+
+// Absorbed activations (conv + bias + ReLU in one pass, Linear likewise) change how the work
+// is done, not what it computes: on the CPU the same arithmetic in the same order, so outputs,
+// input gradients of every layer and parameter gradients are equal bit for bit, for full and
+// narrowed batches.
+void expect_fusion_changes_nothing(const std::string& model) {
+  Context ctx(Device::CPU);
+  Sequential fused = make_model(model), plain = make_model(model);
+  plain.set_fuse_activations(false);
+  fused.build({1, 28, 28}, 5, Device::CPU, 9);
+  plain.build({1, 28, 28}, 5, Device::CPU, 9);
+  // The LeNets' activations follow a conv or a linear layer: each is absorbed.
+  size_t absorbed = 0;
+  for (size_t i = 0; i < fused.layers().size(); ++i) {
+    absorbed += fused.absorbed(i) ? 1 : 0;
+    EXPECT_FALSE(plain.absorbed(i));
+  }
+  EXPECT_EQ(absorbed, 4u) << model;
+  const Tensor x = random_images(5, 3);
+  for (const int64_t n : {int64_t{5}, int64_t{2}}) {
+    SCOPED_TRACE(model + ", batch " + std::to_string(n));
+    const Tensor xn = x.narrow_batch(n);
+    EXPECT_EQ(fused.forward(xn, ctx).to_vector(), plain.forward(xn, ctx).to_vector());
+    Rng rng(4);
+    std::vector<float> dout(static_cast<size_t>(fused.output_grad().numel()));
+    for (float& v : dout) v = rng.uniform(-1.0f, 1.0f);
+    fused.output_grad().copy_from_host(dout.data(), fused.output_grad().numel());
+    plain.output_grad().copy_from_host(dout.data(), plain.output_grad().numel());
+    fused.backward(ctx);
+    plain.backward(ctx);
+    const std::vector<Parameter> pf = fused.parameters(), pp = plain.parameters();
+    ASSERT_EQ(pf.size(), pp.size());
+    for (size_t i = 0; i < pf.size(); ++i)
+      EXPECT_EQ(pf[i].grad->to_vector(), pp[i].grad->to_vector()) << pf[i].name;
+  }
+}
+
+TEST(Sequential, AbsorbedActivationsGiveTheSameBitsLeNet) { expect_fusion_changes_nothing("lenet"); }
+
+TEST(Sequential, AbsorbedActivationsGiveTheSameBitsLeNetClassic) {
+  expect_fusion_changes_nothing("lenet-classic");
+}
+
+TEST(Sequential, AbsorptionIsShownAndFixedAtBuild) {
+  Sequential net = make_model("lenet");
+  net.build({1, 28, 28}, 2, Device::CPU, 0);
+  EXPECT_TRUE(net.absorbed(1));   // relu after conv 0
+  EXPECT_FALSE(net.absorbed(2));  // max-pool
+  EXPECT_TRUE(net.absorbed(8));   // relu after linear 7
+  EXPECT_NE(net.summary().find("1  relu  output [2, 6, 28, 28]  params 0  (applied by 0)"),
+            std::string::npos)
+      << net.summary();
+  EXPECT_THROW(net.set_fuse_activations(false), ConfigError);
+  // Nothing absorbs an activation after a pooling layer or another activation.
+  Sequential odd;
+  odd.add(MaxPool2d(2, 2))
+      .add(std::make_unique<ActivationLayer>(ActivationKind::ReLU))
+      .add(std::make_unique<ActivationLayer>(ActivationKind::Sigmoid));
+  odd.build({1, 4, 4}, 1, Device::CPU, 0);
+  EXPECT_FALSE(odd.absorbed(1));
+  EXPECT_FALSE(odd.absorbed(2));
 }
 
 // The whole chain: loss -> dense -> flatten (aliased) -> pooling -> conv, on the smooth

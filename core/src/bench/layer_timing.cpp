@@ -53,8 +53,11 @@ NetworkTiming time_layers(Sequential& model, const Shape& sample_shape, int warm
   Marks marks(n, ctx.is_cuda());
   NetworkTiming t;
   t.layers.resize(n);
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
     t.layers[i].name = std::to_string(i) + "." + model.layers()[i]->kind();
+    if (model.absorbed(i + 1)) t.layers[i].name += "+" + model.layers()[i + 1]->kind();
+    if (model.absorbed(i)) t.layers[i].name += " (in " + std::to_string(i - 1) + ")";
+  }
   model.set_training(true);
   for (int it = 0; it < warmup + iterations; ++it) {
     const bool timed = it >= warmup;
@@ -68,7 +71,7 @@ NetworkTiming time_layers(Sequential& model, const Shape& sample_shape, int warm
     ctx.synchronize();
     if (!timed) continue;
     for (size_t i = 0; i < n; ++i) {
-      if (model.layers()[i]->is_reshape()) continue;  // never called
+      if (model.layers()[i]->is_reshape() || model.absorbed(i)) continue;  // never called
       const double f = marks.ms(i, false), b = marks.ms(i, true);
       t.layers[i].forward_ms += f / iterations;
       t.layers[i].backward_ms += b / iterations;

@@ -2,14 +2,11 @@
 
 #include "activation.h"
 #include "cutrain/error.h"
+#include "layers/activation_kind.h"
 
 namespace cutrain {
 
-namespace {
-kernels::Activation to_kernel(ActivationKind k) {
-  return k == ActivationKind::ReLU ? kernels::Activation::ReLU : kernels::Activation::Sigmoid;
-}
-}  // namespace
+using detail::to_kernel;
 
 void ActivationLayer::forward(const Tensor& x, Tensor& y, Context& ctx) {
   if (ctx.is_cuda())

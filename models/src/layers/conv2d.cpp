@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "activation.h"
+#include "channel_bias_activation.h"
 #include "cutrain/error.h"
+#include "layers/activation_kind.h"
 #include "layers/gemm_cpu.h"
 #include "layers/im2col_cpu.h"
 #include "layers/init.h"
@@ -32,6 +35,7 @@ Shape Conv2d::build(const Shape& in, Device device, Rng& rng) {
                       " is larger than the padded input " + to_string(in));
   in_shape_ = in;
   out_shape_ = {in[0], opt_.out_channels, ho, wo};
+  device_ = device;
   const int64_t k = opt_.in_channels * opt_.kernel * opt_.kernel;
   detail::make_param(weight_, dweight_, {opt_.out_channels, opt_.in_channels, opt_.kernel,
                                          opt_.kernel}, device);
@@ -46,15 +50,47 @@ Shape Conv2d::build(const Shape& in, Device device, Rng& rng) {
   return out_shape_;
 }
 
+bool Conv2d::absorb_activation(ActivationKind kind) {
+  if (act_ || out_shape_.empty()) return false;  // once, after build
+  act_ = kind;
+  act_grad_ = Tensor(out_shape_, device_);
+  if (device_ == Device::CUDA) {
+    const kernels::ChannelDims d{out_shape_[0], out_shape_[1], out_shape_[2] * out_shape_[3],
+                                 out_shape_[1] * out_shape_[2] * out_shape_[3]};
+    act_partials_ = Tensor(Shape{kernels::activation_bias_backward_partials(d)}, device_);
+    act_counters_ = Tensor::zeros(Shape{out_shape_[1]}, device_);  // 0.0f: the bits of 0u
+  }
+  return true;
+}
+
 void Conv2d::forward(const Tensor& x, Tensor& y, Context& ctx) {
   forward_view(BatchView::of(x), BatchView::of(y), ctx);
 }
 
-void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx,
+void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                       Context& ctx) {
-  if (dx == nullptr) return backward_view(BatchView::of(x), BatchView::of(dy), nullptr, ctx);
-  const BatchView dxv = BatchView::of(*dx);
-  backward_view(BatchView::of(x), BatchView::of(dy), &dxv, ctx);
+  const BatchView xv = BatchView::of(x);
+  const BatchView dxv = dx != nullptr ? BatchView::of(*dx) : BatchView{};
+  const BatchView* dxp = dx != nullptr ? &dxv : nullptr;
+  if (!act_) return backward_view(xv, BatchView::of(dy), dxp, ctx);
+  // dL/d(pre-activation) first; on CUDA its launch also reduces the bias gradient.
+  if (y.shape() != dy.shape() || dy.dim(0) > act_grad_.dim(0))
+    throw ConfigError("Conv2d: y " + to_string(y.shape()) + " and dy " + to_string(dy.shape()) +
+                      " must match, at most the built batch");
+  Tensor g = act_grad_.narrow_batch(dy.dim(0));
+  const auto a = detail::to_kernel(*act_);
+  if (!ctx.is_cuda()) {
+    kernels::activation_backward_cpu(a, y.data(), y.data(), dy.data(), g.data(), dy.numel());
+    return backward_view(xv, BatchView::of(g), dxp, ctx);
+  }
+  check_views(xv, BatchView::of(g), dxp);
+  const kernels::ChannelDims d{dy.dim(0), dy.dim(1), dy.dim(2) * dy.dim(3),
+                               dy.dim(1) * dy.dim(2) * dy.dim(3)};
+  kernels::launch_activation_bias_backward(a, d, y.data(), dy.data(), g.data(), dbias_.data(),
+                                           act_partials_.data(),
+                                           reinterpret_cast<unsigned*>(act_counters_.data()),
+                                           ctx.stream());
+  backward_cuda(xv, BatchView::of(g), dxp, ctx, /*bias_done=*/true);
 }
 
 void Conv2d::check_views(const BatchView& x, const BatchView& y, const BatchView* dx) const {
@@ -121,6 +157,10 @@ void Conv2d::forward_cpu(const BatchView& x, const BatchView& y) {
       detail::im2col_cpu(x.sample(i), g, cols);
       detail::gemm_cpu(false, false, o, hw_out, k, 1.0f, weight_.data(), k, cols, hw_out, 1.0f,
                        yi, hw_out);
+      if (act_) {
+        const auto a = detail::to_kernel(*act_);
+        for (int64_t j = 0; j < o * hw_out; ++j) yi[j] = kernels::activation_forward(a, yi[j]);
+      }
     }
   }
 }
@@ -177,7 +217,7 @@ void Conv2d::backward_cpu(const BatchView& x, const BatchView& dy, const BatchVi
 #if !CUTRAIN_WITH_CUDA
 struct Conv2d::CudnnState {};
 void Conv2d::forward_cuda(const BatchView&, const BatchView&, Context&) {}
-void Conv2d::backward_cuda(const BatchView&, const BatchView&, const BatchView*, Context&) {}
+void Conv2d::backward_cuda(const BatchView&, const BatchView&, const BatchView*, Context&, bool) {}
 #endif
 
 }  // namespace cutrain

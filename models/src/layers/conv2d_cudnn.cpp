@@ -8,10 +8,12 @@
 #include <map>
 #include <tuple>
 
+#include "channel_bias_activation.h"
 #include "context_impl.h"
 #include "cuda/cudnn_desc.h"
 #include "cutrain/error.h"
 #include "cutrain/models/conv2d.h"
+#include "layers/activation_kind.h"
 
 namespace cutrain {
 
@@ -131,20 +133,27 @@ void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) 
   CUTRAIN_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.get(), x.data, cudnn_->w.get(),
                                               weight_.data(), cudnn_->conv.get(), p.fwd, ws,
                                               ws_bytes, &zero, p.y.get(), y.data));
+  if (act_) {  // bias and the absorbed activation in one pass
+    const kernels::ChannelDims d{y.batch(), y.shape[1], y.shape[2] * y.shape[3], y.batch_stride};
+    kernels::launch_bias_activation_forward(detail::to_kernel(*act_), d, bias_.data(), y.data,
+                                            ctx.stream());
+    return;
+  }
   CUTRAIN_CUDNN_CHECK(
       cudnnAddTensor(h, &one, cudnn_->bias.get(), bias_.data(), &one, p.y.get(), y.data));
 }
 
 void Conv2d::backward_cuda(const BatchView& x, const BatchView& dy, const BatchView* dx,
-                           Context& ctx) {
+                           Context& ctx, bool bias_done) {
   if (!cudnn_) cudnn_ = make_state(opt_);
   CudnnState::Plan& p = plan_for(*cudnn_, x, dy, ctx);
   size_t ws_bytes = 0;
   void* ws = detail::workspace(ctx, &ws_bytes);
   const float one = 1.0f, zero = 0.0f;
   cudnnHandle_t h = detail::cudnn_handle(ctx);
-  CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &one, p.y.get(), dy.data, &zero,
-                                                   cudnn_->bias.get(), dbias_.data()));
+  if (!bias_done)
+    CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &one, p.y.get(), dy.data, &zero,
+                                                     cudnn_->bias.get(), dbias_.data()));
   CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &one, p.x.get(), x.data, p.y.get(), dy.data,
                                                      cudnn_->conv.get(), p.bwd_filter, ws, ws_bytes,
                                                      &zero, cudnn_->w.get(), dweight_.data()));

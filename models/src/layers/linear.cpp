@@ -1,6 +1,8 @@
 #include "cutrain/models/linear.h"
 
+#include "activation.h"
 #include "cutrain/error.h"
+#include "layers/activation_kind.h"
 #include "layers/gemm_cpu.h"
 #include "layers/init.h"
 #include "layers/linear_cublas.h"
@@ -19,10 +21,22 @@ Shape Linear::build(const Shape& in, Device device, Rng& rng) {
   detail::make_param(weight_, dweight_, {out_, in_}, device);
   detail::make_param(bias_, dbias_, {out_}, device);
   detail::xavier_uniform(weight_, in_, out_, rng);
+  device_ = device;
+  max_batch_ = in[0];
 #if CUTRAIN_WITH_CUDA
   if (device == Device::CUDA) cublas_ = std::make_shared<detail::LinearCublas>(in[0]);
 #endif
   return {in[0], out_};
+}
+
+bool Linear::absorb_activation(ActivationKind kind) {
+  if (act_ || max_batch_ == 0) return false;  // once, after build
+  act_ = kind;
+  act_grad_ = Tensor(Shape{max_batch_, out_}, device_);
+#if CUTRAIN_WITH_CUDA
+  if (cublas_) cublas_->set_activation(detail::to_kernel(kind));
+#endif
+  return true;
 }
 
 void Linear::forward(const Tensor& x, Tensor& y, Context& ctx) {
@@ -39,10 +53,28 @@ void Linear::forward(const Tensor& x, Tensor& y, Context& ctx) {
     for (int64_t o = 0; o < out_; ++o) yp[i * out_ + o] = b[o];
   detail::gemm_cpu(false, true, n, out_, in_, 1.0f, x.data(), in_, weight_.data(), in_, 1.0f, yp,
                    out_);
+  if (act_) kernels::activation_forward_cpu(detail::to_kernel(*act_), yp, yp, n * out_);
 }
 
-void Linear::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, Context& ctx) {
+void Linear::backward(const Tensor& x, const Tensor& y, const Tensor& dy_post, Tensor* dx,
+                      Context& ctx) {
   const int64_t n = x.dim(0);
+  // With an absorbed activation, first dL/d(pre-activation) from the output y.
+  Tensor pre_grad;
+  if (act_) {
+    if (y.shape() != dy_post.shape() || n > max_batch_)
+      throw ConfigError("Linear: y " + to_string(y.shape()) + " and dy " +
+                        to_string(dy_post.shape()) + " must match, at most the built batch");
+    pre_grad = act_grad_.narrow_batch(n);
+    const auto a = detail::to_kernel(*act_);
+    if (ctx.is_cuda())
+      kernels::launch_activation_backward(a, y.data(), y.data(), dy_post.data(), pre_grad.data(),
+                                          dy_post.numel(), ctx.stream());
+    else
+      kernels::activation_backward_cpu(a, y.data(), y.data(), dy_post.data(), pre_grad.data(),
+                                       dy_post.numel());
+  }
+  const Tensor& dy = act_ ? pre_grad : dy_post;
   if (ctx.is_cuda()) {
 #if CUTRAIN_WITH_CUDA
     cublas_->backward(x, weight_, dy, dweight_, dbias_, dx, ctx);

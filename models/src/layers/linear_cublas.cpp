@@ -5,6 +5,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "activation.h"
 #include "context_impl.h"
 #include "cuda/blas_dnn_check.h"
 #include "cuda/cublaslt_desc.h"
@@ -133,24 +134,27 @@ void LinearCublas::forward(const Tensor& x, const Tensor& w, const Tensor& b, Te
   const int64_t n = x.dim(0), in = x.dim(1), out = y.dim(1);
   Gemm* g = nullptr;
   const int bias_align = common_alignment({b.data()});
+  const bool relu = act_ == kernels::Activation::ReLU;
   if (use_cublaslt_ && fusable(out, n, in, bias_align)) {
     const GemmShape s{CUBLAS_OP_T, CUBLAS_OP_N, in, out, in, in, n, in, out, n, out,
-                      CUBLASLT_EPILOGUE_BIAS};
+                      relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS};
     const int align = common_alignment({x.data(), w.data(), y.data()});
     g = find_or_plan(forward_plans_, {n, align, bias_align}, s, b.data(), ctx);
   }
   forward_fused_ = g != nullptr;
   if (g != nullptr) {
     run(*g, b.data(), w.data(), x.data(), y.data(), ctx);
-    return;
+  } else {
+    cublasHandle_t h = cublas_handle(ctx);
+    const int ni = static_cast<int>(n), ii = static_cast<int>(in), oi = static_cast<int>(out);
+    const float one = 1.0f, zero = 0.0f;
+    CUTRAIN_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, oi, ni, 1, &one, b.data(), oi,
+                                     ones_.data(), 1, &zero, y.data(), oi));
+    CUTRAIN_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, oi, ni, ii, &one, w.data(), ii,
+                                     x.data(), ii, &one, y.data(), oi));
   }
-  cublasHandle_t h = cublas_handle(ctx);
-  const int ni = static_cast<int>(n), ii = static_cast<int>(in), oi = static_cast<int>(out);
-  const float one = 1.0f, zero = 0.0f;
-  CUTRAIN_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, oi, ni, 1, &one, b.data(), oi,
-                                   ones_.data(), 1, &zero, y.data(), oi));
-  CUTRAIN_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, oi, ni, ii, &one, w.data(), ii,
-                                   x.data(), ii, &one, y.data(), oi));
+  if (act_ && !(g != nullptr && relu))  // not applied by the epilogue: in place after
+    kernels::launch_activation_forward(*act_, y.data(), y.data(), n * out, ctx.stream());
 }
 
 void LinearCublas::backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dw,

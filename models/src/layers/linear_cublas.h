@@ -5,7 +5,8 @@
 //   backward  dW^T = X^T dY          one cuBLASLt GEMM whose BGRADB epilogue also reduces
 //             db   = dY^T 1          op(B) = dY over k = n  (else: a GEMM and a GEMV)
 //             dX^T = W^T dY^T        a GEMM
-// so a step launches 3 GEMMs per Linear instead of 5 (LeNet: 6 launches fewer per step).
+// so a step launches 3 GEMMs per Linear instead of 5 (LeNet: 6 launches fewer per step). An
+// absorbed ReLU rides in the forward epilogue too (RELU_BIAS).
 // Each fused GEMM is planned once per (batch size, pointer alignments) with cuBLASLt's
 // heuristic, within cuBLAS's workspace, and the algorithm checked; where cuBLASLt offers none,
 // that GEMM takes the separate calls. So do GEMMs with a side of 1 (cuBLASLt rejects some, and
@@ -18,8 +19,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <tuple>
 
+#include "activation_math.h"
 #include "cutrain/context.h"
 #include "cutrain/tensor.h"
 
@@ -33,6 +36,10 @@ class LinearCublas {
   LinearCublas(const LinearCublas&) = delete;
   LinearCublas& operator=(const LinearCublas&) = delete;
 
+  /// An activation the layer absorbed: forward applies it to y (ReLU inside the epilogue,
+  /// RELU_BIAS, where cuBLASLt has it; else one element-wise launch after the GEMM). Set before
+  /// the first forward.
+  void set_activation(kernels::Activation a) { act_ = a; }
   void forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y, Context& ctx);
   void backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dw, Tensor& db,
                 Tensor* dx, Context& ctx);
@@ -52,6 +59,7 @@ class LinearCublas {
   Plans forward_plans_, backward_plans_;
   Tensor ones_;  // [max_batch] of 1: the unfused bias broadcast and bias reduction
   bool use_cublaslt_;
+  std::optional<kernels::Activation> act_;
   bool forward_fused_ = false, backward_fused_ = false;
 };
 

@@ -1,16 +1,16 @@
 // Element-wise activation layers (kernels/activation_math.h holds the math).
 #pragma once
 
+#include "cutrain/models/activation_kind.h"
 #include "cutrain/models/layer.h"
 
 namespace cutrain {
 
-enum class ActivationKind { ReLU, Sigmoid };
-
 class ActivationLayer final : public Layer {
  public:
   explicit ActivationLayer(ActivationKind kind) : kind_(kind) {}
-  std::string kind() const override { return kind_ == ActivationKind::ReLU ? "relu" : "sigmoid"; }
+  std::string kind() const override { return activation_name(kind_); }
+  ActivationKind activation() const { return kind_; }
   Shape build(const Shape& input_shape, Device, Rng&) override { return input_shape; }
   void forward(const Tensor& x, Tensor& y, Context& ctx) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cutrain/context.h"
+#include "cutrain/models/activation_kind.h"
 #include "cutrain/parameter.h"
 #include "cutrain/rng.h"
 #include "cutrain/tensor.h"
@@ -33,6 +34,14 @@ class Layer {
   virtual std::vector<NamedTensor> buffers() { return {}; }
   /// True when the output is the input with a new shape (no data movement: Flatten).
   virtual bool is_reshape() const { return false; }
+  /// Offered once by Sequential, after build, when an activation layer follows this one. A
+  /// layer that accepts (returns true) applies `kind` to its own output from then on, and its
+  /// backward takes y and dy of the activated output; Sequential then skips the activation
+  /// layer (one pass over memory and, on CUDA, launches saved). Default: declines.
+  virtual bool absorb_activation(ActivationKind kind) {
+    (void)kind;
+    return false;
+  }
   virtual void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "cutrain/models/layer.h"
 
@@ -23,6 +24,9 @@ class Linear final : public Layer {
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                 Context& ctx) override;
   std::vector<Parameter> parameters() override;
+  /// Takes ReLU or sigmoid: y = act(x W^T + b) (on CUDA a ReLU rides in the cuBLASLt
+  /// epilogue). Via Sequential only (see Layer).
+  bool absorb_activation(ActivationKind kind) override;
   /// CUDA: whether the last forward and backward added the bias and reduced its gradient
   /// inside the GEMMs (cuBLASLt epilogues) rather than in separate cuBLAS calls.
   bool bias_fused() const;
@@ -31,6 +35,10 @@ class Linear final : public Layer {
   int64_t in_, out_;
   Tensor weight_, bias_, dweight_, dbias_;
   std::shared_ptr<detail::LinearCublas> cublas_;  // CUDA only
+  Device device_ = Device::CPU;
+  int64_t max_batch_ = 0;
+  std::optional<ActivationKind> act_;  // absorbed
+  Tensor act_grad_;  // [max_batch, out]: dL/d(pre-activation output), with act_
 };
 
 }  // namespace cutrain
