@@ -12,15 +12,15 @@ unsigned grid_for(int64_t n) {
   return static_cast<unsigned>(blocks < 65535 * 8 ? blocks : 65535 * 8);
 }
 
-__global__ void activation_forward_kernel(Activation a, const float* __restrict__ x,
-                                          float* __restrict__ y, int64_t n) {
+// x may be y (in place, as Linear applies an absorbed activation): no __restrict__.
+__global__ void activation_forward_kernel(Activation a, const float* x, float* y, int64_t n) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     y[i] = activation_forward(a, x[i]);
 }
 
-__global__ void activation_backward_kernel(Activation a, const float* __restrict__ x,
-                                           const float* __restrict__ y,
+// x may be y (the mask from the output, as absorbed activations use it).
+__global__ void activation_backward_kernel(Activation a, const float* x, const float* y,
                                            const float* __restrict__ dy, float* __restrict__ dx,
                                            int64_t n) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;

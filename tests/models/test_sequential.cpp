@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cutrain/error.h"
 #include "cutrain/models/activation.h"
+#include "cutrain/models/linear.h"
 #include "cutrain/models/pooling.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/models/softmax_cross_entropy.h"
@@ -86,19 +88,19 @@ TEST(Sequential, RejectsBadInputs) {
 // is done, not what it computes: on the CPU the same arithmetic in the same order, so outputs,
 // input gradients of every layer and parameter gradients are equal bit for bit, for full and
 // narrowed batches.
-void expect_fusion_changes_nothing(const std::string& model) {
+void expect_fusion_changes_nothing(const std::function<Sequential()>& make,
+                                   const std::string& model, size_t absorbed_layers) {
   Context ctx(Device::CPU);
-  Sequential fused = make_model(model), plain = make_model(model);
+  Sequential fused = make(), plain = make();
   plain.set_fuse_activations(false);
   fused.build({1, 28, 28}, 5, Device::CPU, 9);
   plain.build({1, 28, 28}, 5, Device::CPU, 9);
-  // The LeNets' activations follow a conv or a linear layer: each is absorbed.
   size_t absorbed = 0;
   for (size_t i = 0; i < fused.layers().size(); ++i) {
     absorbed += fused.absorbed(i) ? 1 : 0;
     EXPECT_FALSE(plain.absorbed(i));
   }
-  EXPECT_EQ(absorbed, 4u) << model;
+  EXPECT_EQ(absorbed, absorbed_layers) << model;
   const Tensor x = random_images(5, 3);
   for (const int64_t n : {int64_t{5}, int64_t{2}}) {
     SCOPED_TRACE(model + ", batch " + std::to_string(n));
@@ -118,10 +120,35 @@ void expect_fusion_changes_nothing(const std::string& model) {
   }
 }
 
-TEST(Sequential, AbsorbedActivationsGiveTheSameBitsLeNet) { expect_fusion_changes_nothing("lenet"); }
+// The LeNets' activations all follow a conv or a linear layer: each is absorbed.
+TEST(Sequential, AbsorbedActivationsGiveTheSameBitsLeNet) {
+  expect_fusion_changes_nothing([] { return make_model("lenet"); }, "lenet", 4);
+}
 
 TEST(Sequential, AbsorbedActivationsGiveTheSameBitsLeNetClassic) {
-  expect_fusion_changes_nothing("lenet-classic");
+  expect_fusion_changes_nothing([] { return make_model("lenet-classic"); }, "lenet-classic", 4);
+}
+
+// Edges of the aliasing: a reshape first, an absorbed activation last (the model's output and
+// output gradient are then the absorbing layer's), and an activation after an absorbed one
+// (runs on its own).
+TEST(Sequential, AbsorbedActivationsAtTheEdgesGiveTheSameBits) {
+  auto make = [] {
+    Sequential net;
+    net.add(std::make_unique<Flatten>())
+        .add(std::make_unique<Linear>(784, 12))
+        .add(std::make_unique<ActivationLayer>(ActivationKind::ReLU))
+        .add(std::make_unique<ActivationLayer>(ActivationKind::Sigmoid))
+        .add(std::make_unique<Linear>(12, 10))
+        .add(std::make_unique<ActivationLayer>(ActivationKind::Sigmoid));
+    return net;
+  };
+  expect_fusion_changes_nothing(make, "flatten-linear-relu-sigmoid-linear-sigmoid", 2);
+  Sequential net = make();
+  net.build({1, 28, 28}, 2, Device::CPU, 0);
+  EXPECT_TRUE(net.absorbed(2));
+  EXPECT_FALSE(net.absorbed(3));
+  EXPECT_TRUE(net.absorbed(5));
 }
 
 TEST(Sequential, AbsorptionIsShownAndFixedAtBuild) {

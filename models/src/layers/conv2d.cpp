@@ -51,7 +51,9 @@ Shape Conv2d::build(const Shape& in, Device device, Rng& rng) {
 }
 
 bool Conv2d::absorb_activation(ActivationKind kind) {
-  if (act_ || out_shape_.empty()) return false;  // once, after build
+  // Once, after build; the fused backward's grid holds at most 65535 channels.
+  if (act_ || out_shape_.empty() || (device_ == Device::CUDA && out_shape_[1] > 65535))
+    return false;
   act_ = kind;
   act_grad_ = Tensor(out_shape_, device_);
   if (device_ == Device::CUDA) {
@@ -73,17 +75,20 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   const BatchView dxv = dx != nullptr ? BatchView::of(*dx) : BatchView{};
   const BatchView* dxp = dx != nullptr ? &dxv : nullptr;
   if (!act_) return backward_view(xv, BatchView::of(dy), dxp, ctx);
-  // dL/d(pre-activation) first; on CUDA its launch also reduces the bias gradient.
-  if (y.shape() != dy.shape() || dy.dim(0) > act_grad_.dim(0))
+  // dL/d(pre-activation) first (into act_grad_, so dy and y must be this layer's output shape);
+  // on CUDA its launch also reduces the bias gradient.
+  if (dy.rank() != 4 || dy.dim(0) < 1 || dy.dim(0) > act_grad_.dim(0) ||
+      dy.shape() != act_grad_.narrow_batch(dy.dim(0)).shape() || y.shape() != dy.shape())
     throw ConfigError("Conv2d: y " + to_string(y.shape()) + " and dy " + to_string(dy.shape()) +
-                      " must match, at most the built batch");
+                      " must both be the output " + to_string(out_shape_) +
+                      " of at most the built batch");
   Tensor g = act_grad_.narrow_batch(dy.dim(0));
   const auto a = detail::to_kernel(*act_);
+  check_views(xv, BatchView::of(g), dxp);
   if (!ctx.is_cuda()) {
     kernels::activation_backward_cpu(a, y.data(), y.data(), dy.data(), g.data(), dy.numel());
-    return backward_view(xv, BatchView::of(g), dxp, ctx);
+    return backward_cpu(xv, BatchView::of(g), dxp);
   }
-  check_views(xv, BatchView::of(g), dxp);
   const kernels::ChannelDims d{dy.dim(0), dy.dim(1), dy.dim(2) * dy.dim(3),
                                dy.dim(1) * dy.dim(2) * dy.dim(3)};
   kernels::launch_activation_bias_backward(a, d, y.data(), dy.data(), g.data(), dbias_.data(),
@@ -118,6 +123,8 @@ void Conv2d::forward_view(const BatchView& x, const BatchView& y, Context& ctx) 
 
 void Conv2d::backward_view(const BatchView& x, const BatchView& dy, const BatchView* dx,
                            Context& ctx) {
+  if (act_)
+    throw ConfigError("Conv2d: backward_view() after absorbing an activation (use backward())");
   check_views(x, dy, dx);
   if (ctx.is_cuda())
     backward_cuda(x, dy, dx, ctx);

@@ -62,7 +62,7 @@ void Linear::backward(const Tensor& x, const Tensor& y, const Tensor& dy_post, T
   // With an absorbed activation, first dL/d(pre-activation) from the output y.
   Tensor pre_grad;
   if (act_) {
-    if (y.shape() != dy_post.shape() || n > max_batch_)
+    if (y.shape() != dy_post.shape() || dy_post.shape() != Shape{n, out_} || n > max_batch_)
       throw ConfigError("Linear: y " + to_string(y.shape()) + " and dy " +
                         to_string(dy_post.shape()) + " must match, at most the built batch");
     pre_grad = act_grad_.narrow_batch(n);

@@ -35,7 +35,7 @@ class Conv2d final : public Layer {
   /// larger buffer, see batch_view.h): x [n, C, H, W], y and dy [n, O, Ho, Wo] with the built
   /// C, H, W and n <= the built batch. dx, when given, must have x's batch stride. The
   /// Tensor overloads call these with packed views. With an absorbed activation, forward_view
-  /// applies it, but backward_view takes the gradient of the pre-activation output.
+  /// applies it, and backward_view throws (backward() takes the activated output's gradient).
   void forward_view(const BatchView& x, const BatchView& y, Context& ctx);
   void backward_view(const BatchView& x, const BatchView& dy, const BatchView* dx, Context& ctx);
 
