@@ -77,8 +77,9 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   if (!act_) return backward_view(xv, BatchView::of(dy), dxp, ctx);
   // dL/d(pre-activation) first (into act_grad_, so dy and y must be this layer's output shape);
   // on CUDA its launch also reduces the bias gradient.
-  if (dy.rank() != 4 || dy.dim(0) < 1 || dy.dim(0) > act_grad_.dim(0) ||
-      dy.shape() != act_grad_.narrow_batch(dy.dim(0)).shape() || y.shape() != dy.shape())
+  Shape want = out_shape_;
+  want[0] = dy.rank() == 4 ? dy.dim(0) : 0;
+  if (dy.shape() != want || want[0] < 1 || want[0] > out_shape_[0] || y.shape() != want)
     throw ConfigError("Conv2d: y " + to_string(y.shape()) + " and dy " + to_string(dy.shape()) +
                       " must both be the output " + to_string(out_shape_) +
                       " of at most the built batch");

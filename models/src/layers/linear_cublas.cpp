@@ -99,15 +99,6 @@ bool fusable(int64_t m, int64_t n, int64_t k, int bias_alignment) {
   return m > 1 && n > 1 && k > 1 && bias_alignment >= kMinBiasAlignment;
 }
 
-// The plan of `key` = (batch, matrix alignment, bias alignment), made on first use.
-LinearCublas::Gemm* find_or_plan(
-    std::map<LinearCublas::Key, std::unique_ptr<LinearCublas::Gemm>>& plans,
-    const LinearCublas::Key& key, const GemmShape& s, const void* bias, Context& ctx) {
-  auto it = plans.find(key);
-  if (it == plans.end()) it = plans.emplace(key, plan(s, bias, std::get<1>(key), ctx)).first;
-  return it->second.get();
-}
-
 void run(const LinearCublas::Gemm& g, const void* bias, const float* a, const float* b, float* d,
          Context& ctx) {
   size_t ws_bytes = 0;
@@ -117,6 +108,23 @@ void run(const LinearCublas::Gemm& g, const void* bias, const float* a, const fl
   CUTRAIN_CUBLAS_CHECK(cublasLtMatmul(cublaslt_handle(ctx), g.desc.get(), &one, a, g.a.get(), b,
                                       g.b.get(), &zero, d, g.d.get(), d, g.d.get(), &g.algo, ws,
                                       ws_bytes, ctx.stream()));
+}
+
+// D = op(A) op(B) with the epilogue of `s`, through the plan of (batch, matrix alignment, bias
+// alignment), made on first use. False (nothing run) where the fused path is not taken: a side
+// of 1, a bias aligned below 16 bytes, or no cuBLASLt algorithm.
+bool run_fused(std::map<LinearCublas::Key, std::unique_ptr<LinearCublas::Gemm>>& plans,
+               int64_t batch, const GemmShape& s, const float* a, const float* b, float* d,
+               const void* bias, Context& ctx) {
+  const int64_t k = s.transa == CUBLAS_OP_N ? s.a_cols : s.a_rows;
+  const int bias_align = common_alignment({bias});
+  if (!fusable(s.d_rows, s.d_cols, k, bias_align)) return false;
+  const LinearCublas::Key key{batch, common_alignment({a, b, d}), bias_align};
+  auto it = plans.find(key);
+  if (it == plans.end()) it = plans.emplace(key, plan(s, bias, std::get<1>(key), ctx)).first;
+  if (!it->second) return false;
+  run(*it->second, bias, a, b, d, ctx);
+  return true;
 }
 
 }  // namespace
@@ -132,19 +140,12 @@ LinearCublas::~LinearCublas() = default;
 void LinearCublas::forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y,
                            Context& ctx) {
   const int64_t n = x.dim(0), in = x.dim(1), out = y.dim(1);
-  Gemm* g = nullptr;
-  const int bias_align = common_alignment({b.data()});
   const bool relu = act_ == kernels::Activation::ReLU;
-  if (use_cublaslt_ && fusable(out, n, in, bias_align)) {
-    const GemmShape s{CUBLAS_OP_T, CUBLAS_OP_N, in, out, in, in, n, in, out, n, out,
-                      relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS};
-    const int align = common_alignment({x.data(), w.data(), y.data()});
-    g = find_or_plan(forward_plans_, {n, align, bias_align}, s, b.data(), ctx);
-  }
-  forward_fused_ = g != nullptr;
-  if (g != nullptr) {
-    run(*g, b.data(), w.data(), x.data(), y.data(), ctx);
-  } else {
+  const GemmShape s{CUBLAS_OP_T, CUBLAS_OP_N, in, out, in, in, n, in, out, n, out,
+                    relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS};
+  forward_fused_ = use_cublaslt_ &&
+                   run_fused(forward_plans_, n, s, w.data(), x.data(), y.data(), b.data(), ctx);
+  if (!forward_fused_) {
     cublasHandle_t h = cublas_handle(ctx);
     const int ni = static_cast<int>(n), ii = static_cast<int>(in), oi = static_cast<int>(out);
     const float one = 1.0f, zero = 0.0f;
@@ -153,7 +154,7 @@ void LinearCublas::forward(const Tensor& x, const Tensor& w, const Tensor& b, Te
     CUTRAIN_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, oi, ni, ii, &one, w.data(), ii,
                                      x.data(), ii, &one, y.data(), oi));
   }
-  if (act_ && !(g != nullptr && relu))  // not applied by the epilogue: in place after
+  if (act_ && !(forward_fused_ && relu))  // not applied by the epilogue: in place after
     kernels::launch_activation_forward(*act_, y.data(), y.data(), n * out, ctx.stream());
 }
 
@@ -163,18 +164,11 @@ void LinearCublas::backward(const Tensor& x, const Tensor& w, const Tensor& dy, 
   cublasHandle_t h = cublas_handle(ctx);
   const int ni = static_cast<int>(n), ii = static_cast<int>(in), oi = static_cast<int>(out);
   const float one = 1.0f, zero = 0.0f;
-  Gemm* g = nullptr;
-  const int bias_align = common_alignment({db.data()});
-  if (use_cublaslt_ && fusable(in, out, n, bias_align)) {
-    const GemmShape s{CUBLAS_OP_N, CUBLAS_OP_T, in, n, in, out, n, out, in, out, in,
-                      CUBLASLT_EPILOGUE_BGRADB};
-    const int align = common_alignment({x.data(), dy.data(), dw.data()});
-    g = find_or_plan(backward_plans_, {n, align, bias_align}, s, db.data(), ctx);
-  }
-  backward_fused_ = g != nullptr;
-  if (g != nullptr) {
-    run(*g, db.data(), x.data(), dy.data(), dw.data(), ctx);
-  } else {
+  const GemmShape s{CUBLAS_OP_N, CUBLAS_OP_T, in, n, in, out, n, out, in, out, in,
+                    CUBLASLT_EPILOGUE_BGRADB};
+  backward_fused_ = use_cublaslt_ && run_fused(backward_plans_, n, s, x.data(), dy.data(),
+                                               dw.data(), db.data(), ctx);
+  if (!backward_fused_) {
     CUTRAIN_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, ii, oi, ni, &one, x.data(), ii,
                                      dy.data(), oi, &zero, dw.data(), ii));
     CUTRAIN_CUBLAS_CHECK(cublasSgemv(h, CUBLAS_OP_N, oi, ni, &one, dy.data(), oi, ones_.data(), 1,
