@@ -115,6 +115,7 @@ stage_build() {
   # Only what the stages run: the CLI and the GPU tests (the CPU suite is CI's).
   if timed 60 cmake -S . -B "$BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCUTRAIN_CUDA=ON \
        -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCHS" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 \
+       -DCUTRAIN_GPU_TEST_TIMEOUT=120 \
        "${cmake_args[@]}" ${GPU_CHECK_CMAKE_ARGS:-} > "$LOGS/configure.log" 2>&1 &&
      timed 300 cmake --build "$BUILD_DIR" -j"$(nproc)" --target cutrain_cli cutrain_gpu_tests \
        > "$LOGS/build.log" 2>&1; then

@@ -1,5 +1,4 @@
 #include "context_impl.h"
-
 #include "cutrain/error.h"
 
 #if CUTRAIN_WITH_CUDA
@@ -50,6 +49,15 @@ void Context::synchronize() const {
 #if CUTRAIN_WITH_CUDA
   if (impl_ && impl_->stream) impl_->stream->synchronize();
 #endif
+}
+
+size_t Context::workspace_bytes() const {
+#if CUTRAIN_WITH_CUDA
+  if (impl_ && impl_->stream)
+    return (impl_->workspace.defined() ? impl_->workspace.bytes() : 0) +
+           impl_->cublas_workspace.bytes();
+#endif
+  return 0;
 }
 
 #if CUTRAIN_WITH_CUDA

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "cutrain/context.h"
 #include "cutrain/device.h"
 #include "cutrain/error.h"
 #include "support/temp_dir.h"
@@ -21,7 +22,9 @@ TEST(Device, Names) {
 TEST(Device, BuiltFlagMatchesCompileDefinition) {
   EXPECT_EQ(cuda_built(), CUTRAIN_WITH_CUDA != 0);
   // Without CUDA compiled in, a device can never be usable, and the reason says so.
-  if (!cuda_built()) EXPECT_TRUE(Contains(cuda_unusable_reason(), "built without CUDA"));
+  if (!cuda_built()) {
+    EXPECT_TRUE(Contains(cuda_unusable_reason(), "built without CUDA"));
+  }
 }
 
 TEST(Device, UnusableReasonIsStable) { EXPECT_EQ(cuda_unusable_reason(), cuda_unusable_reason()); }
@@ -67,6 +70,11 @@ TEST(Device, AutoAndCudaPickCudaWhenUsable) {
   const DeviceChoice c = choose_device("cuda");
   EXPECT_EQ(c.device, Device::CUDA);
   EXPECT_FALSE(c.reason.empty());
+}
+
+TEST(ContextWorkspace, CpuContextOwnsNoDeviceScratch) {
+  const Context ctx(Device::CPU);
+  EXPECT_EQ(ctx.workspace_bytes(), 0u);
 }
 
 }  // namespace

@@ -113,9 +113,8 @@ struct Layout {
 };
 constexpr int64_t kA = 40;
 static_assert(kA >= kGuard && (kA * sizeof(float)) % 16 == 0, "aligned offset after the guard");
-const Layout kLayout[] = {{1, kA, kA},          {3, kA, kA},
-                          {37, kA, kA},         {4097, kA, kA},
-                          {kC + 5, kA, kA},     {2 * kC + 7, kA + 1, kA + 1},
+const Layout kLayout[] = {{1, kA, kA},       {3, kA, kA},      {37, kA, kA},
+                          {4097, kA, kA},    {kC + 5, kA, kA}, {2 * kC + 7, kA + 1, kA + 1},
                           {1001, kA, kA + 2}};
 
 // Host and device copies of the parameters, gradients and state of kLayout's tensors.
@@ -133,7 +132,7 @@ struct Tensors {
   }
   // Table over the host or device copies; half the tensors in a group with lr_scale 0.5 and
   // weight decay 0.01.
-  std::vector<kernels::TensorChunk> table(bool device) {
+  std::vector<kernels::TensorChunk> table(bool device, int64_t chunk = kernels::kChunkElements) {
     std::vector<kernels::TensorSlot> slots;
     for (size_t i = 0; i < hx.size(); ++i) {
       kernels::TensorSlot s{device ? dx[i].data() : hx[i].data(),
@@ -145,7 +144,7 @@ struct Tensors {
       if (i % 2) s.lr_scale = 0.5f, s.weight_decay = 0.01f;
       slots.push_back(s);
     }
-    return kernels::build_chunk_table(slots);
+    return kernels::build_chunk_table(slots, chunk);
   }
   std::vector<std::vector<float>> hx, hg, hs[2];
   std::vector<Guarded> dx, dg, ds[2];
@@ -240,49 +239,54 @@ INSTANTIATE_TEST_SUITE_P(
                       RuleCase{"yogi", Rule::Yogi, Constants(0.9f, 0.999f, 1e-3f)}),
     [](const ::testing::TestParamInfo<RuleCase>& info) { return std::string(info.param.name); });
 
+// With the default chunks (10 of them) and with chunks of 64 floats (over 1,600: more partial
+// sums than the scale kernel's block has threads, so its strided loop runs).
 TEST_F(GpuOptimizers, ClipGradNormMatchesCpuThenClippedUpdate) {
   Context gpu(Device::CUDA);
   Rng rng(77);
   Tensors t(rng, 1, gpu);
-  const std::vector<kernels::TensorChunk> cpu_table = t.table(false), gpu_table = t.table(true);
-  const DeviceTable table(gpu_table, gpu);
-  const int64_t chunks = table.chunks;
-  Tensor partials(Shape{chunks}, Device::CUDA);
-  std::vector<float> host_partials(static_cast<size_t>(chunks));
   DeviceState state;
   const kernels::RuleConstants k = Constants(0.9f, 0.999f, 0.0f);
   double sum = 0.0;  // the norm in double, for the record
   for (const auto& g : t.hg)
     for (float v : g) sum += static_cast<double>(v) * v;
   const double norm = std::sqrt(sum);  // ~ sqrt(100000 / 3) ~ 180
-  for (const float max_norm : {1.0f, 1e4f}) {
-    SCOPED_TRACE("max_norm " + std::to_string(max_norm));
-    kernels::StepState st;
-    st.lr = 0.05f;
-    st.step = 1;
-    st.grad_scale = 123.0f;  // both must overwrite it
-    state.upload(st, gpu);
-    kernels::launch_clip_grad_norm(table.get(), chunks, max_norm, partials.data(), state.get(),
-                                   gpu.stream());
-    kernels::clip_grad_norm_cpu(cpu_table.data(), chunks, max_norm, host_partials.data(), &st);
-    const kernels::StepState got = state.download(gpu);
-    EXPECT_NEAR(st.grad_norm, norm, 1e-6 * norm);
-    EXPECT_NEAR(got.grad_norm, st.grad_norm, 1e-6 * st.grad_norm);
-    EXPECT_NEAR(got.grad_scale, st.grad_scale, 1e-6 * st.grad_scale);
-    EXPECT_TRUE(got.lr == st.lr && got.step == st.step) << "the clip writes norm and scale only";
-    EXPECT_NEAR(got.grad_scale, std::min(1.0, max_norm / norm), 1e-6 * got.grad_scale);
-    kernels::launch_multi_tensor_update(Rule::Momentum, table.get(), chunks, k, state.get(),
-                                        gpu.stream());
-    kernels::multi_tensor_update_cpu(Rule::Momentum, cpu_table.data(), chunks, k, &st);
-    for (size_t i = 0; i < t.hx.size(); ++i) {
-      const std::string name = "tensor " + std::to_string(i);
-      // One FMA apart per operation (see KernelMatchesCpuOverTenSteps).
-      EXPECT_TRUE(Near(name + " param", t.dx[i].download(gpu, name), t.hx[i], 1e-6,
-                       1e-7 * MaxAbs(t.hx[i])));
-      EXPECT_TRUE(Near(name + " v", t.ds[0][i].download(gpu, name), t.hs[0][i], 1e-6,
-                       1e-6 * MaxAbs(t.hs[0][i])));
+  for (const int64_t chunk : {kernels::kChunkElements, int64_t{64}})
+    for (const float max_norm : {1.0f, 1e4f}) {
+      SCOPED_TRACE("chunks of " + std::to_string(chunk) + ", max_norm " + std::to_string(max_norm));
+      const std::vector<kernels::TensorChunk> cpu_table = t.table(false, chunk),
+                                              gpu_table = t.table(true, chunk);
+      const DeviceTable table(gpu_table, gpu);
+      const int64_t chunks = table.chunks;
+      ASSERT_GT(chunks, chunk == 64 ? 1000 : 5);
+      Tensor partials(Shape{chunks}, Device::CUDA);
+      std::vector<float> host_partials(static_cast<size_t>(chunks));
+      kernels::StepState st;
+      st.lr = 0.05f;
+      st.step = 1;
+      st.grad_scale = 123.0f;  // both must overwrite it
+      state.upload(st, gpu);
+      kernels::launch_clip_grad_norm(table.get(), chunks, max_norm, partials.data(), state.get(),
+                                     gpu.stream());
+      kernels::clip_grad_norm_cpu(cpu_table.data(), chunks, max_norm, host_partials.data(), &st);
+      const kernels::StepState got = state.download(gpu);
+      EXPECT_NEAR(st.grad_norm, norm, 1e-6 * norm);
+      EXPECT_NEAR(got.grad_norm, st.grad_norm, 1e-6 * st.grad_norm);
+      EXPECT_NEAR(got.grad_scale, st.grad_scale, 1e-6 * st.grad_scale);
+      EXPECT_TRUE(got.lr == st.lr && got.step == st.step) << "the clip writes norm and scale only";
+      EXPECT_NEAR(got.grad_scale, std::min(1.0, max_norm / norm), 1e-6 * got.grad_scale);
+      kernels::launch_multi_tensor_update(Rule::Momentum, table.get(), chunks, k, state.get(),
+                                          gpu.stream());
+      kernels::multi_tensor_update_cpu(Rule::Momentum, cpu_table.data(), chunks, k, &st);
+      for (size_t i = 0; i < t.hx.size(); ++i) {
+        const std::string name = "tensor " + std::to_string(i);
+        // One FMA apart per operation (see KernelMatchesCpuOverTenSteps).
+        EXPECT_TRUE(Near(name + " param", t.dx[i].download(gpu, name), t.hx[i], 1e-6,
+                         1e-7 * MaxAbs(t.hx[i])));
+        EXPECT_TRUE(Near(name + " v", t.ds[0][i].download(gpu, name), t.hs[0][i], 1e-6,
+                         1e-6 * MaxAbs(t.hs[0][i])));
+      }
     }
-  }
 }
 
 // One device's side: w [37, 29] and big [7, 10001] decayed, b [29] not (decay_groups).
@@ -349,18 +353,29 @@ TEST_F(GpuOptimizers, AdamWithDecayAndClippingMatchesCpuThroughMakeOptimizer) {
 }
 
 // load_state copies into state that steps queued on the (non-blocking) compute stream may still
-// be writing: it must order itself after them. 16M elements keep the queued steps busy.
+// be writing: it must order itself after them. 200 steps over 16M elements (about 67 GB of
+// traffic, tens of ms even on an H200) are still running when the host calls load_state, so a
+// copy that did not wait would be overwritten by the later steps.
 TEST_F(GpuOptimizers, LoadStateWaitsForQueuedSteps) {
   Context gpu(Device::CUDA);
   const int64_t n = int64_t{1} << 24;
   Tensor x = Tensor::zeros({n}, Device::CUDA), g(Shape{n}, Device::CUDA);
   g.fill(1.0f);
   auto opt = cutrain::make_optimizer("momentum", {{"x", &x, &g}}, 0.1, gpu);
-  const cutrain::OptimizerState zero = opt->save_state(gpu);
-  for (int i = 0; i < 5; ++i) opt->step(gpu);  // queued; each adds 1 to v (times 0.9^k)
-  opt->load_state(zero, gpu);
-  EXPECT_EQ(MaxAbs(opt->save_state(gpu).tensors.at(0).second), 0.0);
-  EXPECT_EQ(opt->steps(), 0);
+  cutrain::OptimizerState loaded = opt->save_state(gpu);
+  ASSERT_EQ(loaded.tensors.size(), 1u);
+  // 7 is a value the queued steps never write (v = 0.9 v + 1 goes 1, 1.9, 2.71, ... towards 10
+  // and never equals 7 in float).
+  std::fill(loaded.tensors[0].second.begin(), loaded.tensors[0].second.end(), 7.0f);
+  loaded.steps = 3;
+  for (int i = 0; i < 200; ++i) opt->step(gpu);  // queued on the compute stream
+  opt->load_state(loaded, gpu);
+  const std::vector<float> v = opt->save_state(gpu).tensors.at(0).second;
+  ASSERT_EQ(static_cast<int64_t>(v.size()), n);
+  int64_t wrong = 0;
+  for (float e : v) wrong += e == 7.0f ? 0 : 1;  // NaN counts as wrong
+  EXPECT_EQ(wrong, 0) << "of " << n << " state values differ from the loaded 7.0";
+  EXPECT_EQ(opt->steps(), 3);
 }
 
 }  // namespace

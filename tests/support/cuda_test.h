@@ -16,6 +16,7 @@
 #include "cutrain/models/sequential.h"
 #include "cutrain/models/softmax_cross_entropy.h"
 #include "cutrain/optim/optimizer.h"
+#include "cutrain/parameter.h"
 #include "cutrain/rng.h"
 #include "cutrain/tensor.h"
 
@@ -64,6 +65,21 @@ inline Tensor Poisoned(const Shape& shape) {
   Tensor t(shape, Device::CUDA);
   t.fill(kNaN);
   return t;
+}
+
+/// Adds the same Uniform(-0.5, 0.5) offsets to each pair of parameters (CPU layer's, CUDA
+/// layer's; synchronously): a freshly built layer has zero biases and BatchNorm's gamma = 1,
+/// beta = 0, with which a forward that dropped or misindexed them would still match.
+inline void PerturbParametersAlike(const std::vector<Parameter>& cpu,
+                                   const std::vector<Parameter>& gpu, uint64_t seed) {
+  ASSERT_EQ(cpu.size(), gpu.size());
+  Rng rng(seed);
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    std::vector<float> v = cpu[i].value->to_vector();
+    for (float& x : v) x += rng.uniform(-0.5f, 0.5f);
+    cpu[i].value->copy_from_host(v.data(), static_cast<int64_t>(v.size()));
+    gpu[i].value->copy_from_host(v.data(), static_cast<int64_t>(v.size()));
+  }
 }
 
 /// One device's side of a CPU-vs-CUDA training comparison: context, a registered model for

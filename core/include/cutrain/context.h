@@ -2,6 +2,7 @@
 // cuDNN handles bound to it and a shared workspace. One per training run.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 
 #include "cutrain/device.h"
@@ -27,6 +28,9 @@ class Context {
   cudaStream_t stream() const;
   /// Waits for all work queued on the compute stream.
   void synchronize() const;
+  /// Device bytes of the library scratch this context owns: cuBLAS's fixed workspace and the
+  /// cuDNN workspace shared by the layers (grown while they plan). 0 on the CPU.
+  size_t workspace_bytes() const;
 
   struct Impl;  ///< CUDA handles; defined in the library's private headers
   Impl& impl() { return *impl_; }
