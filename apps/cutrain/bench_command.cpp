@@ -1,4 +1,5 @@
 #include "bench_command.h"
+#include "number_flags.h"
 
 #include "train_config.h"
 
@@ -48,7 +49,7 @@ BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTra
   train->add_option("--epochs", t.epochs, "Timed epochs")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}))
       ->capture_default_str();
-  train->add_option("--lr", t.lr, "Learning rate (SGD)")->check(CLI::PositiveNumber);
+  train->add_option("--lr", t.lr, "Learning rate (SGD)")->check(kPositiveNumber);
   train->add_flag("--cuda-graph", t.cuda_graph, "Replay each step from a CUDA graph");
   train->add_flag("--data-on-device", t.data_on_device,
                   "Keep the data set on the GPU; shuffle and gather there");
@@ -69,7 +70,7 @@ BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTra
   opt->add_flag("--lenet", c.lenet, "Use LeNet's ten parameter tensors (61,706 parameters)");
   add_timing_options(opt, c.device, c.iterations, c.warmup, "steps");
   opt->add_option("--clip-norm", c.clip_norm, "Also clip by global norm (adds two launches)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegativeNumber);
   return {bench, opt, train};
 }
 

@@ -1,4 +1,5 @@
 #include "optim_lab_command.h"
+#include "number_flags.h"
 
 #include <cstdio>
 
@@ -23,7 +24,7 @@ std::vector<CLI::Option*> add_hyperparameter_flags(CLI::App* cmd, LabHyperparame
                       std::string("Learning rate (default: 0.1; adadelta: multiplier of its "
                                   "step, 1") +
                           (with_newton ? "; newton: eta, 1)" : ")"))
-          ->check(CLI::NonNegativeNumber),
+          ->check(kNonNegativeNumber),
       cmd->add_option("--momentum,--beta", h.optim.momentum, "momentum, nesterov: beta")
           ->capture_default_str(),
       cmd->add_option("--beta1", h.optim.beta1, "adam, adamw, yogi: beta1")->capture_default_str(),
@@ -79,7 +80,7 @@ OptimLabCommands add_optim_lab_command(CLI::App& app, OptimLabTraceConfig& t,
   cmds.trace
       ->add_option("--noise", t.noise,
                    "Add N(0, SIGMA^2) to every gradient component (stochastic gradient)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(kNonNegativeNumber)
       ->capture_default_str();
   cmds.trace->add_option("--seed", t.seed, "Seed of the gradient noise")->capture_default_str();
   cmds.trace->add_option("--lr-schedule", t.lr_schedule,

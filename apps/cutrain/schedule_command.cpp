@@ -1,4 +1,5 @@
 #include "schedule_command.h"
+#include "number_flags.h"
 
 #include <cstdio>
 #include <memory>
@@ -23,7 +24,7 @@ CLI::App* add_schedule_command(CLI::App& app, ScheduleConfig& c) {
   CLI::App* cmd = app.add_subcommand("schedule", "Print and plot learning-rate schedules");
   cmd->add_option("--scheduler", c.specs, scheduler_help() + " (repeat to compare)")->required();
   cmd->add_option("--lr", c.lr, "Base learning rate")
-      ->check(CLI::NonNegativeNumber)
+      ->check(kNonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--steps", c.steps, "Values of t to print: 0 .. steps-1")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))

@@ -1,4 +1,5 @@
 #include "train_command.h"
+#include "number_flags.h"
 
 #include "progress.h"
 #include "schedule_command.h"
@@ -34,7 +35,7 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_option("--lr", c.lr,
                   "Learning rate (> 0; sgd on resnet18 / densenet: default 0.05 / 0.1 as in the "
                   "book; adadelta: multiplier of its step, default 1)")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositiveNumber)
       ->capture_default_str();
   cmd->add_option("--momentum", c.optim.momentum, "momentum, nesterov: beta")
       ->capture_default_str();
@@ -75,7 +76,7 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_flag("!--no-progress", c.progress, "No progress bar, even on a terminal");
   cmd->add_option("--train-limit", c.train_limit,
                   "Use only the first N training examples (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegativeNumber);
   cmd->add_flag("--drop-last", c.drop_last,
                 "Leave out each epoch's last partial batch (batch norm then never sees a tiny "
                 "batch; with --cuda-graph training has one shape)");

@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cutrain/device.h"
 #include "support/cli.h"
@@ -46,12 +47,31 @@ TEST_F(Cli, UnknownFlagIsAUsageError) {
   EXPECT_TRUE(Contains(r.output, "Usage"));
 }
 
+// Exit 2, and the first line (before the usage text, which lists every flag) names the flag,
+// the value given and what was expected.
 TEST_F(Cli, BadValuesAreUsageErrors) {
-  for (const char* args :
-       {"train --lr -1", "train --lr abc", "train --batch-size 0", "train --model resnet-9000",
-        "train --device tpu", "train --epochs 0", "train --optimizer adamx", ""}) {
-    const CliResult r = run_cli(args);
-    EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+  struct Case {
+    const char* args;
+    std::vector<const char*> first_line;
+  };
+  const Case cases[] = {{"train --lr -1", {"--lr", "expected a number > 0", "-1"}},
+                        {"train --lr abc", {"--lr", "expected a number > 0", "'abc'"}},
+                        {"train --lr nan", {"--lr", "expected a number > 0", "'nan'"}},
+                        {"train --weight-decay -0.5", {"--weight-decay", ">= 0", "-0.5"}},
+                        {"train --batch-size 0", {"--batch-size", "0", "1"}},
+                        {"train --model resnet-9000", {"--model", "resnet-9000", "lenet"}},
+                        {"train --device tpu", {"--device", "tpu", "cuda"}},
+                        {"train --epochs 0", {"--epochs", "0"}},
+                        {"train --optimizer adamx", {"--optimizer", "adamx", "adamw"}},
+                        {"schedule --lr -2", {"--lr", "expected a number >= 0", "-2"}},
+                        {"", {}}};
+  for (const Case& c : cases) {
+    const CliResult r = run_cli(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.output;
+    const std::string first = r.output.substr(0, r.output.find('\n'));
+    for (const char* part : c.first_line)
+      EXPECT_TRUE(Contains(first, part)) << c.args << ": '" << part << "' not in: " << first;
+    EXPECT_LT(first.size(), 200u) << c.args << ": " << first;
   }
 }
 
@@ -66,11 +86,15 @@ TEST_F(Cli, CudaOnlyFlagsOnTheCpuAreUsageErrors) {
 }
 
 TEST_F(Cli, DropLastNeedsOneFullBatch) {
-  const CliResult ok = run_cli("train --device cpu --model lenet-bn --epochs 1 --batch-size 32 "
-                               "--train-limit 65 --drop-last --data " + data());
+  const CliResult ok = run_cli(
+      "train --device cpu --model lenet-bn --epochs 1 --batch-size 32 "
+      "--train-limit 65 --drop-last --data " +
+      data());
   EXPECT_EQ(ok.code, 0) << ok.output;  // 65 = 2 x 32 + 1: without --drop-last, a BN batch of 1
-  const CliResult r = run_cli("train --device cpu --epochs 1 --batch-size 32 --train-limit 10 "
-                              "--drop-last --data " + data());
+  const CliResult r = run_cli(
+      "train --device cpu --epochs 1 --batch-size 32 --train-limit 10 "
+      "--drop-last --data " +
+      data());
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_TRUE(Contains(r.output, "--drop-last")) << r.output;
 }

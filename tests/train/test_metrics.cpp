@@ -68,6 +68,20 @@ void expect_same_record(const EpochMetrics& got, const EpochMetrics& want, doubl
   }
 }
 
+// Each record reaches the file when it is written (a run killed later keeps its epochs).
+TEST(Metrics, EachRecordIsFlushedWhenWritten) {
+  const test::TempDir dir;
+  for (const char* name : {"m.jsonl", "m.csv"}) {
+    const std::string path = dir.file(name);
+    MetricsWriter w(path, /*append=*/false);
+    w.write(record(1));
+    const size_t header = std::string(name) == "m.csv" ? 1 : 0;
+    EXPECT_EQ(lines_of(path).size(), header + 1) << name << ", writer still open";
+    w.write(record(2));
+    EXPECT_EQ(lines_of(path).size(), header + 2) << name << ", writer still open";
+  }
+}
+
 TEST(Metrics, JsonLinesHoldOneRecordPerEpoch) {
   const test::TempDir dir;
   const std::string path = dir.file("m.jsonl");
@@ -172,7 +186,7 @@ TEST(Metrics, ReadErrorsNameTheFileAndLine) {
              "2,0.4,0.85,0.5,0.75,100,1\n");
   msg = data_error_message([&] { read_metrics(seven); });
   EXPECT_TRUE(Contains(msg, seven + ":3:"));
-  EXPECT_TRUE(Contains(msg, "8"));
+  EXPECT_TRUE(Contains(msg, "expected 8 comma-separated fields")) << msg;
 
   const std::string word = dir.file("word.csv");
   write_text(word, "1,0.5,abc,0.6,0.7,100,1,0.1\n");
