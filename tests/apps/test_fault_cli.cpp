@@ -2,11 +2,14 @@
 // CUTRAIN_FAULT_SIGNAL_AT_STEP), and a diverging run.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cutrain/io/safetensors.h"
+#include "cutrain/train/checkpoint.h"
 #include "support/cli.h"
 #include "support/synthetic_data.h"
 #include "support/temp_dir.h"
@@ -83,6 +86,30 @@ TEST_F(FaultCli, DivergenceNamesTheStepAndKeepsNoBrokenCheckpoint) {
   EXPECT_NE(r.output.find("non-finite training loss in epoch 1 at step"), std::string::npos)
       << r.output;
   EXPECT_FALSE(std::filesystem::exists(ck + "/last.safetensors"));
+}
+
+// Divergence after a good epoch: the run stops with the epoch and step, and the checkpoint on
+// disk is still epoch 1's, finite (nothing of the diverged epoch is saved over it).
+TEST_F(FaultCli, DivergenceKeepsTheLastGoodCheckpoint) {
+  const test::TempDir out;
+  const std::string ck = out.file("ck");
+  // lr 0.1 in epoch 1, 1e6 in epoch 2.
+  const test::CliResult r = run_cli(
+      train_args("--checkpoint-dir " + ck + " --scheduler step:step_size=1,gamma=1e7"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("non-finite training loss in epoch 2 at step"), std::string::npos)
+      << r.output;
+  const std::string last = ck + "/last.safetensors";
+  ASSERT_TRUE(std::filesystem::exists(last)) << r.output;
+  EXPECT_EQ(read_checkpoint_info(last).epoch, 1);
+  EXPECT_FALSE(std::filesystem::exists(last + ".tmp"));
+  int64_t values = 0;
+  for (const NamedArray& t : read_safetensors(last).tensors)
+    for (float v : t.values) {
+      ASSERT_TRUE(std::isfinite(v)) << t.name;
+      ++values;
+    }
+  EXPECT_GT(values, 60000);  // LeNet's weights at least
 }
 
 }  // namespace

@@ -158,28 +158,6 @@ TEST(SvgPlot, WriteIntoAMissingDirectoryNamesThePath) {
       test::data_error_message([&] { write_svg_plot(path, {line("a", 3, 1)}, {}); });
   EXPECT_TRUE(Contains(msg, path));
   EXPECT_TRUE(entries(dir.path()).empty());
-  const std::string msg2 = test::data_error_message([&] { write_file_atomically(path, "x"); });
-  EXPECT_TRUE(Contains(msg2, path));
-}
-
-TEST(SvgPlot, WriteFileAtomicallyReplacesAnExistingFile) {
-  const test::TempDir dir;
-  const std::string path = dir.file("out.txt");
-  write_file_atomically(path, "old contents, longer than the new ones\n");
-  EXPECT_EQ(file_contents(path), "old contents, longer than the new ones\n");
-  // A reader that opened the old file keeps seeing it whole: the new file replaced it by a
-  // rename instead of being truncated and rewritten in place.
-  std::ifstream reader(path, std::ios::binary);
-  ASSERT_TRUE(reader.good());
-  write_file_atomically(path, "new\n");
-  EXPECT_EQ(file_contents(path), "new\n");
-  std::ostringstream seen;
-  seen << reader.rdbuf();
-  EXPECT_EQ(seen.str(), "old contents, longer than the new ones\n");
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"out.txt"});
-  write_file_atomically(path, "");
-  EXPECT_EQ(file_contents(path), "");
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"out.txt"});
 }
 
 }  // namespace

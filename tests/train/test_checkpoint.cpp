@@ -280,5 +280,18 @@ TEST_F(Checkpoint, OverwritingLeavesOneCompleteFile) {
   EXPECT_EQ(read_checkpoint_info(path_).epoch, 2);
 }
 
+// A save that fails (here: the temporary file's name is taken by a directory) keeps the last
+// good checkpoint byte for byte and names the file.
+TEST_F(Checkpoint, FailedSaveKeepsThePreviousCheckpoint) {
+  Job a("adam", 3, 1);
+  a.save(path_, 1);
+  const std::string before = test::file_contents(path_);
+  std::filesystem::create_directory(path_ + ".tmp");
+  const std::string msg = data_error_message([&] { a.save(path_, 2); });
+  EXPECT_TRUE(Contains(msg, path_));
+  EXPECT_EQ(test::file_contents(path_), before);
+  EXPECT_EQ(read_checkpoint_info(path_).epoch, 1);
+}
+
 }  // namespace
 }  // namespace cutrain

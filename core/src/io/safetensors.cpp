@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "cutrain/error.h"
-#include "cutrain/plot/svg_plot.h"
+#include "cutrain/io/atomic_file.h"
 
 namespace cutrain {
 namespace {

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -85,24 +83,6 @@ std::string render_svg_plot(const std::vector<PlotSeries>& series, const PlotOpt
   }
   svg << "</svg>\n";
   return svg.str();
-}
-
-void write_file_atomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw DataError(path + ": cannot create " + tmp + " for writing");
-    out << contents;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw DataError(path + ": write failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw DataError(path + ": cannot rename " + tmp + " into place");
-  }
 }
 
 void write_svg_plot(const std::string& path, const std::vector<PlotSeries>& series,

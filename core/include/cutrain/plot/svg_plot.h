@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "cutrain/io/atomic_file.h"  // write_file_atomically, used by every plot writer
+
 namespace cutrain {
 
 struct PlotSeries {
@@ -26,9 +28,5 @@ std::string render_svg_plot(const std::vector<PlotSeries>& series, const PlotOpt
 /// never sees half a file. Throws DataError naming the path on failure.
 void write_svg_plot(const std::string& path, const std::vector<PlotSeries>& series,
                     const PlotOptions& options);
-
-/// @brief Writes `contents` to `path` atomically (temporary file in the same directory, then
-/// rename). Throws DataError naming the path.
-void write_file_atomically(const std::string& path, const std::string& contents);
 
 }  // namespace cutrain
