@@ -4,7 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cutrain/error.h"
 #include "cutrain/io/safetensors.h"
@@ -278,6 +282,103 @@ TEST_F(Checkpoint, OverwritingLeavesOneCompleteFile) {
   }
   EXPECT_EQ(files, 1);
   EXPECT_EQ(read_checkpoint_info(path_).epoch, 2);
+}
+
+// Damage past the file format: a well-formed safetensors file whose content is wrong for the
+// target (a tensor missing, renamed or reshaped; bad or missing metadata). Each either loads or
+// is a DataError naming the file that leaves weights, optimizer and scheduler as they were;
+// the byte-level fuzz (test_idx_fuzz.cpp) mostly stops in the decoder, before these checks.
+TEST_F(Checkpoint, StructuredDamageIsRejectedBeforeAnythingChanges) {
+  Job a("adam", 3, 1);
+  a.save(path_);
+  const SafetensorsFile good = read_safetensors(path_);
+  std::vector<std::pair<std::string, std::function<void(SafetensorsFile&)>>> damage;
+  for (size_t i = 0; i < good.tensors.size(); ++i) {
+    const std::string name = good.tensors[i].name;
+    damage.push_back({"drop " + name, [i](SafetensorsFile& f) {
+                        f.tensors.erase(f.tensors.begin() + static_cast<std::ptrdiff_t>(i));
+                      }});
+    damage.push_back({"rename " + name, [i](SafetensorsFile& f) { f.tensors[i].name += "_x"; }});
+    damage.push_back({"reshape " + name, [i](SafetensorsFile& f) {
+                        f.tensors[i].shape = {static_cast<int64_t>(f.tensors[i].values.size()),
+                                              1};  // same count
+                      }});
+    damage.push_back({"grow " + name, [i](SafetensorsFile& f) {
+                        f.tensors[i].values.push_back(0.5f);
+                        f.tensors[i].shape = {static_cast<int64_t>(f.tensors[i].values.size())};
+                      }});
+  }
+  const std::pair<const char*, const char*> bad_metadata[] = {
+      {"epoch", "abc"},
+      {"epoch", "-1"},
+      {"epoch", ""},
+      {"epoch", "99999999999999999999999"},
+      {"optimizer", "sgd"},
+      {"optimizer_steps", "x"},
+      {"optimizer_steps", "-5"},
+      {"scheduler_state", "{"},
+      {"scheduler_state", "[1, 2]"},
+      {"scheduler_state", "{}"},
+      {"scheduler_state", R"({"current_lr": "x", "best": 1, "bad_epochs": 0})"},
+      {"scheduler_state", R"({"current_lr": -1, "best": 1, "bad_epochs": 0})"},
+      {"scheduler_state", R"({"current_lr": 0.1, "best": 1, "bad_epochs": 1.5})"},
+      {"scheduler_state", R"({"current_lr": 0.1, "best": 1, "bad_epochs": -1})"}};
+  // (A wrong "model" entry with the right tensors loads: the tensors are what is checked, and
+  // the model name only serves messages and `cutrain eval`, which builds the model from it.)
+  for (const auto& [key, value] : bad_metadata) {
+    const std::string k = key, v = value;
+    damage.push_back({k + " = '" + v + "'", [k, v](SafetensorsFile& f) { f.metadata[k] = v; }});
+  }
+  for (const char* key : {"model", "epoch", "optimizer", "optimizer_steps", "scheduler_state"}) {
+    const std::string k = key;
+    damage.push_back({"no " + k, [k](SafetensorsFile& f) { f.metadata.erase(k); }});
+  }
+
+  int rejected = 0;
+  std::vector<std::string> loaded;
+  const std::string path = dir_.file("damaged.safetensors");
+  for (const auto& [what, apply] : damage) {
+    SCOPED_TRACE(what);
+    SafetensorsFile f = good;
+    apply(f);
+    write_safetensors(path, f);
+    Job b("adam", 8, 1);
+    b.sched->observe(0.1);  // a scheduler state unlike the file's
+    const Snapshot before(b);
+    try {
+      load_checkpoint(path, b.net, b.opt.get(), b.sched.get(), b.ctx);
+      loaded.push_back(what);
+    } catch (const DataError& e) {
+      ++rejected;
+      EXPECT_TRUE(Contains(e.what(), path));
+      before.expect_unchanged(b);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not a DataError: " << e.what();
+    }
+  }
+  // Every tensor matters and every metadata entry above is wrong or required, so nothing loads.
+  EXPECT_EQ(rejected, static_cast<int>(damage.size()))
+      << "loaded: " << ::testing::PrintToString(loaded);
+}
+
+// Files written before 2026-12-03 keep optimizer slots flat ([numel]); they still load, and
+// restore the same state.
+TEST_F(Checkpoint, FlatOptimizerSlotsOfOlderFilesLoad) {
+  Job a("adam", 3, 1);
+  a.save(path_);
+  SafetensorsFile f = read_safetensors(path_);
+  int flattened = 0;
+  for (NamedArray& t : f.tensors)
+    if (t.name.rfind("optimizer.", 0) == 0 && t.shape.size() > 1) {
+      t.shape = {static_cast<int64_t>(t.values.size())};
+      ++flattened;
+    }
+  ASSERT_GT(flattened, 0) << "slots are written in their parameter's shape";
+  write_safetensors(path_, f);
+  Job b("adam", 8, 1);
+  load_checkpoint(path_, b.net, b.opt.get(), b.sched.get(), b.ctx);
+  EXPECT_EQ(b.opt->save_state(b.ctx).tensors, a.opt->save_state(a.ctx).tensors);
+  EXPECT_EQ(weights(b.net), weights(a.net));
 }
 
 // A save that fails (here: the temporary file's name is taken by a directory) keeps the last

@@ -14,7 +14,8 @@ WarmUp::WarmUp(std::unique_ptr<Scheduler> inner, int64_t steps, double begin_lr,
 
 double WarmUp::lr(int64_t t) const {
   if (t < steps_)
-    return begin_lr_ + (base_lr_ - begin_lr_) * static_cast<double>(t) / static_cast<double>(steps_);
+    return begin_lr_ +
+           (base_lr_ - begin_lr_) * static_cast<double>(t) / static_cast<double>(steps_);
   return inner_->lr(t - steps_);
 }
 
@@ -24,8 +25,8 @@ std::string WarmUp::describe() const {
   return out.str();
 }
 
-ReduceOnPlateau::ReduceOnPlateau(double base_lr, double factor, int64_t patience,
-                                 double threshold, double min_lr)
+ReduceOnPlateau::ReduceOnPlateau(double base_lr, double factor, int64_t patience, double threshold,
+                                 double min_lr)
     : factor_(factor),
       threshold_(threshold),
       min_lr_(min_lr),
@@ -48,8 +49,8 @@ void ReduceOnPlateau::observe(double metric) {
 
 std::string ReduceOnPlateau::describe() const {
   std::ostringstream out;
-  out << "plateau(factor=" << factor_ << ", patience=" << patience_
-      << ", threshold=" << threshold_ << ", min_lr=" << min_lr_ << ")";
+  out << "plateau(factor=" << factor_ << ", patience=" << patience_ << ", threshold=" << threshold_
+      << ", min_lr=" << min_lr_ << ")";
   return out.str();
 }
 
@@ -60,9 +61,18 @@ SchedulerState ReduceOnPlateau::state() const {
 void ReduceOnPlateau::load_state(const SchedulerState& s) {
   for (const char* key : {"current_lr", "best", "bad_epochs"})
     if (!s.count(key)) throw DataError(std::string("plateau scheduler state: missing ") + key);
-  current_ = s.at("current_lr");
-  best_ = s.at("best");
-  bad_epochs_ = static_cast<int64_t>(s.at("bad_epochs"));
+  const double lr = s.at("current_lr"), best = s.at("best"), bad = s.at("bad_epochs");
+  // Check everything before changing anything. best may be +inf (nothing observed yet).
+  if (!std::isfinite(lr) || lr < 0.0)
+    throw DataError("plateau scheduler state: current_lr " + std::to_string(lr) +
+                    " is not a learning rate (finite, >= 0)");
+  if (std::isnan(best)) throw DataError("plateau scheduler state: best is NaN");
+  if (!(bad >= 0.0 && bad <= 1e15 && bad == std::floor(bad)))
+    throw DataError("plateau scheduler state: bad_epochs " + std::to_string(bad) +
+                    " is not a count");
+  current_ = lr;
+  best_ = best;
+  bad_epochs_ = static_cast<int64_t>(bad);
 }
 
 }  // namespace cutrain::detail

@@ -61,6 +61,14 @@ CheckpointInfo info_of(const SafetensorsFile& f, const std::string& path) {
   return info;
 }
 
+// The model tensor an optimizer slot "<param>.<slot>" belongs to, if any.
+const NamedTensor* parameter_of(const std::vector<NamedTensor>& tensors, const std::string& slot) {
+  const std::string param = slot.substr(0, slot.rfind('.'));
+  for (const NamedTensor& t : tensors)
+    if (t.name == param) return &t;
+  return nullptr;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const CheckpointInfo& info, Sequential& model,
@@ -73,14 +81,20 @@ void save_checkpoint(const std::string& path, const CheckpointInfo& info, Sequen
                 {"batches_done", std::to_string(info.batches_done)},
                 {"loss_sum", exact(info.loss_sum)},
                 {"hits", exact(info.hits)}};
-  for (const NamedTensor& t : model.state_tensors())
+  const std::vector<NamedTensor> state = model.state_tensors();
+  for (const NamedTensor& t : state)
     f.tensors.push_back({t.name, t.tensor->shape(), t.tensor->to_vector(ctx.stream())});
   if (optimizer) {
     const OptimizerState s = optimizer->save_state(ctx);
     f.metadata["optimizer"] = optimizer->name();
     f.metadata["optimizer_steps"] = std::to_string(s.steps);
-    for (const auto& [name, values] : s.tensors)
-      f.tensors.push_back({kOptimizerPrefix + name, {static_cast<int64_t>(values.size())}, values});
+    for (const auto& [name, values] : s.tensors) {
+      // Slot "<param>.<slot>" in its parameter's shape (as PyTorch's optimizer state is).
+      const NamedTensor* param = parameter_of(state, name);
+      f.tensors.push_back(
+          {kOptimizerPrefix + name,
+           param ? param->tensor->shape() : Shape{static_cast<int64_t>(values.size())}, values});
+    }
   }
   if (scheduler) f.metadata["scheduler_state"] = nlohmann::json(scheduler->state()).dump();
   write_safetensors(path, f);
@@ -100,8 +114,8 @@ CheckpointInfo load_checkpoint(const std::string& path, Sequential& model, Optim
   for (const NamedTensor& t : wanted) {
     const NamedArray* a = f.find(t.name);
     if (!a)
-      throw DataError(path + ": tensor '" + t.name + "' of model is missing (the checkpoint is of '" +
-                      info.model + "')");
+      throw DataError(path + ": tensor '" + t.name +
+                      "' of model is missing (the checkpoint is of '" + info.model + "')");
     if (a->shape != t.tensor->shape())
       throw DataError(path + ": tensor '" + t.name + "' has shape " + to_string(a->shape) +
                       ", the model needs " + to_string(t.tensor->shape()) +
@@ -127,6 +141,15 @@ CheckpointInfo load_checkpoint(const std::string& path, Sequential& model, Optim
         throw DataError(path + ": optimizer tensor '" + name + "' has " +
                         std::to_string(a->values.size()) + " values, the optimizer keeps " +
                         std::to_string(values.size()));
+      // Its parameter's shape, or flat (files written before 2026-12-03). Another shape with
+      // the same count is a damaged file or another model's, whose values would land on the
+      // wrong weights.
+      const NamedTensor* param = parameter_of(wanted, name);
+      const Shape flat{static_cast<int64_t>(values.size())};
+      if (param && a->shape != param->tensor->shape() && a->shape != flat)
+        throw DataError(path + ": optimizer tensor '" + name + "' has shape " +
+                        to_string(a->shape) + ", its parameter " +
+                        to_string(param->tensor->shape()));
       opt_state.tensors.emplace_back(name, a->values);
     }
   }
