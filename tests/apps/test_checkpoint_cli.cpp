@@ -149,6 +149,12 @@ TEST_F(CheckpointCli, EvalOfADamagedCheckpointNamesIt) {
     EXPECT_EQ(r.code, 1) << r.output;
     EXPECT_TRUE(Contains(r.output, path));
     EXPECT_FALSE(Contains(r.output, "test acc"));
+    // The same file given to train --resume: a runtime error naming it, before any training.
+    const CliResult t =
+        run_cli("train --resume '" + path + "' --epochs 2 --no-progress" + common());
+    EXPECT_EQ(t.code, 1) << t.output;
+    EXPECT_TRUE(Contains(t.output, path)) << t.output;
+    EXPECT_FALSE(Contains(t.output, "train loss")) << t.output;
   }
 }
 

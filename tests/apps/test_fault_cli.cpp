@@ -77,11 +77,25 @@ TEST_F(FaultCli, TermExitsWith143) {
       << r.output;
 }
 
-TEST_F(FaultCli, DivergenceNamesTheStepAndKeepsNoBrokenCheckpoint) {
+// SIGTERM (a scheduler's preemption) saves like SIGINT: the checkpoint holds the step reached.
+TEST_F(FaultCli, TermWithACheckpointDirSavesTheStepReached) {
   const test::TempDir out;
   const std::string ck = out.file("ck");
   const test::CliResult r =
-      run_cli(train_args("--checkpoint-dir " + ck, "1000000"));
+      run_cli(train_args("--checkpoint-dir " + ck), "CUTRAIN_FAULT_SIGNAL_AT_STEP=4:TERM");
+  EXPECT_EQ(r.code, 143) << r.output;
+  const std::string last = ck + "/last.safetensors";
+  ASSERT_TRUE(std::filesystem::exists(last)) << r.output;
+  const CheckpointInfo info = read_checkpoint_info(last);
+  EXPECT_EQ(info.epoch, 0) << "no epoch completed";
+  EXPECT_EQ(info.batches_done, 4);
+  EXPECT_NE(r.output.find("--resume " + last), std::string::npos) << r.output;
+}
+
+TEST_F(FaultCli, DivergenceNamesTheStepAndKeepsNoBrokenCheckpoint) {
+  const test::TempDir out;
+  const std::string ck = out.file("ck");
+  const test::CliResult r = run_cli(train_args("--checkpoint-dir " + ck, "1000000"));
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("non-finite training loss in epoch 1 at step"), std::string::npos)
       << r.output;
@@ -94,8 +108,8 @@ TEST_F(FaultCli, DivergenceKeepsTheLastGoodCheckpoint) {
   const test::TempDir out;
   const std::string ck = out.file("ck");
   // lr 0.1 in epoch 1, 1e6 in epoch 2.
-  const test::CliResult r = run_cli(
-      train_args("--checkpoint-dir " + ck + " --scheduler step:step_size=1,gamma=1e7"));
+  const test::CliResult r =
+      run_cli(train_args("--checkpoint-dir " + ck + " --scheduler step:step_size=1,gamma=1e7"));
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("non-finite training loss in epoch 2 at step"), std::string::npos)
       << r.output;

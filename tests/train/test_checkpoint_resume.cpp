@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cutrain/models/registry.h"
@@ -31,10 +32,11 @@ struct Session {
   std::unique_ptr<Scheduler> sched;
   std::unique_ptr<Trainer> trainer;
 
-  explicit Session(uint64_t init_seed) {
+  explicit Session(uint64_t init_seed,
+                   const std::string& schedule = "cosine:max_update=3,final_lr=0.001") {
     net.build({1, 28, 28}, 32, Device::CPU, init_seed);
     opt = make_optimizer("momentum", net.parameters(), 0.05, ctx);
-    sched = make_scheduler("cosine:max_update=3,final_lr=0.001", 0.05);
+    sched = make_scheduler(schedule, 0.05);
     TrainerOptions o;
     o.batch_size = 32;
     o.seed = 21;  // shuffling; fixed for the run
@@ -102,6 +104,38 @@ TEST(CheckpointResume, WithoutTheOptimizerStateTheRunDiverges) {
   Session weights_only(3);
   load_checkpoint(path, weights_only.net, nullptr, nullptr, weights_only.ctx);
   EXPECT_NE(weights_only.trainer->train_epoch(2).train_loss, want.train_loss);
+}
+
+// The cosine schedule above is a pure function of the epoch; a plateau scheduler has state
+// (best loss, bad epochs, current rate), which the checkpoint must carry. Every epoch after the
+// first counts as bad here (an improvement needs a thousandfold drop), so the rate halves after
+// epoch 2: a resume from epoch 1 that lost the state would observe epoch 2 as its first and
+// keep the full rate in epoch 3.
+TEST(CheckpointResume, PlateauSchedulerStateSurvivesTheResume) {
+  const std::string plateau = "plateau:patience=0,factor=0.5,threshold=0.999";
+  Session straight(3, plateau);
+  std::vector<EpochMetrics> want;
+  for (int64_t e = 1; e <= 3; ++e) want.push_back(straight.trainer->train_epoch(e));
+  ASSERT_EQ(want[2].lr, 0.5 * want[1].lr);
+
+  const test::TempDir dir;
+  const std::string path = dir.file("last.safetensors");
+  {
+    Session first(3, plateau);
+    first.trainer->train_epoch(1);
+    save_checkpoint(path, {"lenet", 1, "{}"}, first.net, first.opt.get(), first.sched.get(),
+                    first.ctx);
+  }
+  Session resumed(1234, plateau);
+  load_checkpoint(path, resumed.net, resumed.opt.get(), resumed.sched.get(), resumed.ctx);
+  for (int64_t e = 2; e <= 3; ++e)
+    expect_same_epoch(resumed.trainer->train_epoch(e), want[static_cast<size_t>(e - 1)]);
+
+  // The control: the same resume without the scheduler's state keeps the full rate.
+  Session control(1234, plateau);
+  load_checkpoint(path, control.net, control.opt.get(), nullptr, control.ctx);
+  control.trainer->train_epoch(2);
+  EXPECT_NE(control.trainer->train_epoch(3).lr, want[2].lr);
 }
 
 }  // namespace
