@@ -53,7 +53,8 @@ MUTANTS = [
     ("yogi-never-shrinks", "kernels/optimizer_math.h",
      "static_cast<float>((d > 0.0f) - (d < 0.0f))", "static_cast<float>(d > 0.0f)"),
     ("bias-correction-off-by-one", "kernels/optimizer_math.h",
-     "powf(beta, static_cast<float>(t))", "powf(beta, static_cast<float>(t + 1))"),
+     "pow(static_cast<double>(beta), static_cast<double>(t))",
+     "pow(static_cast<double>(beta), static_cast<double>(t + 1))"),
     # Not a mutant: begin_step's "grad_scale = 1" is equivalent code (clipping is fixed for an
     # optimizer's life: with it the norm kernel rewrites the scale every step, without it the
     # scale is never anything but 1).
@@ -121,6 +122,12 @@ MUTANTS = [
     # Parsers.
     ("safetensors-no-bounds-check", "core/src/io/safetensors.cpp",
      "if (end < begin || end > buffer)", "if (end < begin)"),
+    ("checkpoint-optimizer-shape-unchecked", "core/src/train/checkpoint.cpp",
+     "if (param && a->shape != param->tensor->shape() && a->shape != flat)", "if (false)"),
+    ("plateau-state-unvalidated", "core/src/schedule/schedules.cpp",
+     "if (!std::isfinite(lr) || lr < 0.0)", "if (false)"),
+    ("atomic-write-keeps-partial-tmp", "core/src/io/atomic_file.cpp",
+     "  if (err != 0) {\n    ::unlink(tmp.c_str());", "  if (err != 0) {"),
     ("safetensors-overlap-allowed", "core/src/io/safetensors.cpp",
      "if (spans[i].begin < cursor) fail(", "if (false) fail("),
 ]
