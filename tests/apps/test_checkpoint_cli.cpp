@@ -2,6 +2,7 @@
 // uninterrupted run, configuration kept), eval of a checkpoint, and plot of a metrics file.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -110,9 +111,17 @@ TEST_F(CheckpointCli, ResumeKeepsTheStoredConfiguration) {
   ASSERT_NO_FATAL_FAILURE(trained());
   CliResult r = run_cli("train --resume '" + last() + "' --epochs 4 --lr 0.01" + common());
   EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_TRUE(Contains(r.output, "--lr"));
-  EXPECT_TRUE(Contains(r.output, "0.01"));
+  EXPECT_TRUE(Contains(r.output, "--lr 0.01 differs from the resumed run's 0.1 (" + last() + ")"))
+      << r.output;
   EXPECT_FALSE(Contains(r.output, "epoch   4/4")) << "it must not train";
+  // An integer and a string flag the same way.
+  r = run_cli("train --resume '" + last() + "' --epochs 4 --batch-size 64" + common());
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--batch-size 64 differs from the resumed run's 32")) << r.output;
+  r = run_cli("train --resume '" + last() + "' --epochs 4 --optimizer adam" + common());
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, R"(--optimizer "adam" differs from the resumed run's "sgd")"))
+      << r.output;
   // The same value is not a conflict; nothing is left to do after 3 epochs.
   r = run_cli("train --resume '" + last() + "' --epochs 3 --lr 0.1" + common());
   EXPECT_EQ(r.code, 0) << r.output;
@@ -124,9 +133,19 @@ TEST_F(CheckpointCli, EvalReportsTheCheckpoint) {
   const CliResult r =
       run_cli("eval --checkpoint '" + last() + "' --device cpu --data '" + data_ + "'");
   EXPECT_EQ(r.code, 0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "test acc"));
   EXPECT_TRUE(Contains(r.output, "after epoch 3"));
   EXPECT_TRUE(Contains(r.output, "64 examples"));
+  // The numbers: those the run recorded after epoch 3 (printed to 4 decimals; the evaluation
+  // batch differs, so the loss may differ in the last float bits).
+  double loss = -1, acc = -1;
+  const size_t at = r.output.find("test loss ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  ASSERT_EQ(std::sscanf(r.output.c_str() + at, "test loss %lf  test acc %lf", &loss, &acc), 2)
+      << r.output;
+  const std::vector<nlohmann::json> m = json_lines(ckpt_ + "/m.jsonl");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_NEAR(loss, m[2].at("test_loss").get<double>(), 1.5e-4);
+  EXPECT_NEAR(acc, m[2].at("test_acc").get<double>(), 1.5e-4);
 }
 
 TEST_F(CheckpointCli, EvalOfADamagedCheckpointNamesIt) {
