@@ -49,6 +49,14 @@ std::string mutate(const std::string& good, std::mt19937_64& rng) {
   return b;
 }
 
+// read_idx, and a loaded array must hold exactly what its dimensions say.
+void read_idx_checked(const std::string& path) {
+  const data::IdxArray a = data::read_idx(path);
+  int64_t n = 1;
+  for (int64_t d : a.dims) n *= d;
+  if (static_cast<int64_t>(a.data.size()) != n) throw std::logic_error("size mismatch");
+}
+
 struct Tally {
   int loaded = 0, rejected = 0, wrong = 0;
   std::ostringstream failures;
@@ -84,12 +92,7 @@ TEST_P(IdxFuzz, MutationsLoadOrThrowDataError) {
   const std::string path = dir.file(gzip ? "fuzz.gz" : "fuzz");
   for (int i = 0; i < 1500; ++i) {
     write_all(path, mutate(good, rng));
-    tally.run(path, i, [&] {
-      const data::IdxArray a = data::read_idx(path);
-      int64_t n = 1;
-      for (int64_t d : a.dims) n *= d;
-      if (static_cast<int64_t>(a.data.size()) != n) throw std::logic_error("size mismatch");
-    });
+    tally.run(path, i, [&] { read_idx_checked(path); });
   }
   EXPECT_EQ(tally.wrong, 0) << tally.failures.str();
   EXPECT_GT(tally.rejected, 500) << tally.loaded << " loaded";
@@ -113,12 +116,7 @@ TEST(IdxGzipFuzz, DamagedIdxInsideAValidGzipStream) {
   for (int i = 0; i < 600; ++i) {
     const std::string bad = mutate(good, rng);
     test::write_gzip_file(path, std::vector<uint8_t>(bad.begin(), bad.end()));
-    tally.run(path, i, [&] {
-      const data::IdxArray a = data::read_idx(path);
-      int64_t n = 1;
-      for (int64_t d : a.dims) n *= d;
-      if (static_cast<int64_t>(a.data.size()) != n) throw std::logic_error("size mismatch");
-    });
+    tally.run(path, i, [&] { read_idx_checked(path); });
   }
   EXPECT_EQ(tally.wrong, 0) << tally.failures.str();
   // Truncation, bad headers and trailing bytes are the IDX parser's to reject here.
