@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "cutrain/context.h"
 #include "cutrain/error.h"
@@ -110,10 +111,12 @@ extern "C" void request_stop(int sig) {
 }
 
 // Fault injection for tests and drills: CUTRAIN_FAULT_SIGNAL_AT_STEP="N" or "N:TERM" raises
-// SIGINT (or SIGTERM) in the process after its N-th update, exactly as a user would.
+// SIGINT (or SIGTERM) in the process after its N-th update, exactly as a user would; a
+// ":twice" suffix raises it a second time at once (the impatient user: it must kill the run).
 struct InjectedSignal {
   int64_t step = 0;
   int sig = SIGINT;
+  bool twice = false;
 };
 
 InjectedSignal injected_signal() {
@@ -122,8 +125,15 @@ InjectedSignal injected_signal() {
   if (!v || !*v) return f;
   char* end = nullptr;
   f.step = std::strtoll(v, &end, 10);
-  if (end && std::strcmp(end, ":TERM") == 0) f.sig = SIGTERM;
-  else if (end && *end != '\0') f.step = 0;
+  std::string rest = end ? end : "";
+  if (rest.size() >= 6 && rest.compare(rest.size() - 6, 6, ":twice") == 0) {
+    f.twice = true;
+    rest.resize(rest.size() - 6);
+  }
+  if (rest == ":TERM")
+    f.sig = SIGTERM;
+  else if (!rest.empty())
+    f.step = 0;
   return f;
 }
 
@@ -245,7 +255,10 @@ int run_train(const TrainConfig& given) {
   const InjectedSignal fault = injected_signal();
   int64_t updates = 0;
   run.should_stop = [&fault, &updates] {
-    if (fault.step > 0 && ++updates == fault.step) std::raise(fault.sig);
+    if (fault.step > 0 && ++updates == fault.step) {
+      std::raise(fault.sig);
+      if (fault.twice) std::raise(fault.sig);
+    }
     return g_stop_signal.load() != 0;
   };
   Trainer trainer(model, *opt, ctx, train, test, run);

@@ -77,6 +77,25 @@ TEST_F(FaultCli, TermExitsWith143) {
       << r.output;
 }
 
+// A second signal while the first is being honoured kills the run at once: no "stopped by"
+// report and no checkpoint (the first would have been written only after the step).
+TEST_F(FaultCli, SecondSignalKillsAtOnce) {
+  const test::TempDir out;
+  const std::string ck = out.file("ck");
+  const test::CliResult r =
+      run_cli(train_args("--checkpoint-dir " + ck), "CUTRAIN_FAULT_SIGNAL_AT_STEP=3:twice");
+  // Killed by SIGINT: the shell reports 130, or the status is a signal (-1 from run_cli).
+  EXPECT_TRUE(r.code == 130 || r.code == -1) << r.code << "\n" << r.output;
+  EXPECT_EQ(r.output.find("stopped by"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(ck + "/last.safetensors"));
+  // The control: one signal at the same step stops cleanly and saves.
+  const std::string ck1 = out.file("ck1");
+  const test::CliResult once =
+      run_cli(train_args("--checkpoint-dir " + ck1), "CUTRAIN_FAULT_SIGNAL_AT_STEP=3");
+  EXPECT_EQ(once.code, 130) << once.output;
+  EXPECT_TRUE(std::filesystem::exists(ck1 + "/last.safetensors")) << once.output;
+}
+
 // SIGTERM (a scheduler's preemption) saves like SIGINT: the checkpoint holds the step reached.
 TEST_F(FaultCli, TermWithACheckpointDirSavesTheStepReached) {
   const test::TempDir out;
