@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "cutrain/io/atomic_file.h"
 #include "cutrain/lab/objectives.h"
 #include "cutrain/lab/trace.h"
 #include "cutrain/plot/contour_plot.h"

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "cutrain/error.h"
+#include "cutrain/io/atomic_file.h"
 #include "cutrain/lab/airfoil.h"
 #include "cutrain/lab/regression.h"
 #include "cutrain/plot/svg_plot.h"

@@ -1,4 +1,5 @@
 #include "context_impl.h"
+
 #include "cutrain/error.h"
 
 #if CUTRAIN_WITH_CUDA
@@ -53,9 +54,7 @@ void Context::synchronize() const {
 
 size_t Context::workspace_bytes() const {
 #if CUTRAIN_WITH_CUDA
-  if (impl_ && impl_->stream)
-    return (impl_->workspace.defined() ? impl_->workspace.bytes() : 0) +
-           impl_->cublas_workspace.bytes();
+  if (impl_) return impl_->workspace.bytes() + impl_->cublas_workspace.bytes();
 #endif
   return 0;
 }

@@ -49,6 +49,13 @@ std::string mutate(const std::string& good, std::mt19937_64& rng) {
   return b;
 }
 
+// The valid file every mutation starts from: [5, 7, 6] bytes.
+std::vector<uint8_t> good_pixels() {
+  std::vector<uint8_t> pixels(5 * 7 * 6);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 37);
+  return pixels;
+}
+
 // read_idx, and a loaded array must hold exactly what its dimensions say.
 void read_idx_checked(const std::string& path) {
   const data::IdxArray a = data::read_idx(path);
@@ -81,8 +88,7 @@ TEST_P(IdxFuzz, MutationsLoadOrThrowDataError) {
   const bool gzip = GetParam();
   const test::TempDir dir;
   const std::string good_path = dir.file(gzip ? "good.gz" : "good");
-  std::vector<uint8_t> pixels(5 * 7 * 6);
-  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 37);
+  const std::vector<uint8_t> pixels = good_pixels();
   data::write_idx(good_path, {5, 7, 6}, pixels, gzip);
   const std::string good = read_all(good_path);
   ASSERT_EQ(data::read_idx(good_path).data, pixels);
@@ -106,8 +112,7 @@ INSTANTIATE_TEST_SUITE_P(RawAndGzip, IdxFuzz, ::testing::Values(false, true),
 TEST(IdxGzipFuzz, DamagedIdxInsideAValidGzipStream) {
   const test::TempDir dir;
   const std::string raw_path = dir.file("good");
-  std::vector<uint8_t> pixels(5 * 7 * 6);
-  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 37);
+  const std::vector<uint8_t> pixels = good_pixels();
   data::write_idx(raw_path, {5, 7, 6}, pixels, false);
   const std::string good = read_all(raw_path);
   std::mt19937_64 rng(13);

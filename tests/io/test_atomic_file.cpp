@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -23,13 +22,6 @@ namespace fs = std::filesystem;
 using test::Contains;
 using test::file_contents;
 
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 const std::string kOld = "old contents, longer than the new ones\n";
 
 TEST(AtomicFile, ReplacesAnExistingFileByRename) {
@@ -46,10 +38,10 @@ TEST(AtomicFile, ReplacesAnExistingFileByRename) {
   std::ostringstream seen;
   seen << reader.rdbuf();
   EXPECT_EQ(seen.str(), kOld);
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"out.txt"});
+  EXPECT_EQ(test::directory_entries(dir.path()), std::vector<std::string>{"out.txt"});
   write_file_atomically(path, "");
   EXPECT_EQ(file_contents(path), "");
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"out.txt"});
+  EXPECT_EQ(test::directory_entries(dir.path()), std::vector<std::string>{"out.txt"});
 }
 
 TEST(AtomicFile, MissingDirectoryNamesThePath) {
@@ -58,7 +50,7 @@ TEST(AtomicFile, MissingDirectoryNamesThePath) {
   const std::string msg = test::data_error_message([&] { write_file_atomically(path, "x"); });
   EXPECT_TRUE(Contains(msg, path + ": cannot create"));
   EXPECT_TRUE(Contains(msg, "No such file or directory"));
-  EXPECT_TRUE(entries(dir.path()).empty());
+  EXPECT_TRUE(test::directory_entries(dir.path()).empty());
 }
 
 TEST(AtomicFile, TemporaryFileThatCannotBeCreatedLeavesTheOldFile) {
@@ -108,7 +100,7 @@ TEST(AtomicFile, WriteFailingPartWayLeavesTheOldFile) {
   EXPECT_TRUE(Contains(msg, path + ": writing " + path + ".tmp failed")) << msg;
   EXPECT_TRUE(Contains(msg, "previous file is unchanged")) << msg;
   EXPECT_EQ(file_contents(path), kOld);
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"out.txt"});
+  EXPECT_EQ(test::directory_entries(dir.path()), std::vector<std::string>{"out.txt"});
 }
 
 }  // namespace

@@ -18,7 +18,6 @@ namespace {
 
 using test::Contains;
 using test::file_contents;
-namespace fs = std::filesystem;
 
 size_t count_of(const std::string& text, const std::string& part) {
   size_t n = 0;
@@ -39,12 +38,6 @@ std::vector<std::vector<std::string>> polyline_points(const std::string& svg) {
     out.push_back(pairs);
   }
   return out;
-}
-
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  return names;
 }
 
 PlotSeries line(const std::string& name, int n, double slope) {
@@ -148,7 +141,7 @@ TEST(SvgPlot, WriteSvgPlotWritesTheDocumentAndNoTempFile) {
   const std::vector<PlotSeries> series = {line("a", 5, 1)};
   write_svg_plot(path, series, {"title", "t", "lr"});
   EXPECT_EQ(file_contents(path), render_svg_plot(series, {"title", "t", "lr"}));
-  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"lr.svg"});
+  EXPECT_EQ(test::directory_entries(dir.path()), std::vector<std::string>{"lr.svg"});
 }
 
 TEST(SvgPlot, WriteIntoAMissingDirectoryNamesThePath) {
@@ -157,7 +150,7 @@ TEST(SvgPlot, WriteIntoAMissingDirectoryNamesThePath) {
   const std::string msg =
       test::data_error_message([&] { write_svg_plot(path, {line("a", 3, 1)}, {}); });
   EXPECT_TRUE(Contains(msg, path));
-  EXPECT_TRUE(entries(dir.path()).empty());
+  EXPECT_TRUE(test::directory_entries(dir.path()).empty());
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,15 @@
 #include "cutrain/error.h"
 
 namespace cutrain::test {
+
+/// The names in `dir`, sorted (what a write left behind).
+inline std::vector<std::string> directory_entries(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 /// @brief Creates a fresh, uniquely named directory under the system temp dir; removes it
 /// and everything in it on destruction.

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cutrain/error.h"
+#include "cutrain/io/atomic_file.h"
 #include "svg_common.h"
 
 namespace cutrain {

@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "cutrain/io/atomic_file.h"  // write_file_atomically, used by every plot writer
-
 namespace cutrain {
 
 struct PlotSeries {
