@@ -104,7 +104,13 @@ void RunSteps(const std::string& model, const std::vector<int64_t>& batches) {
     ASSERT_EQ(c.logits.size(), static_cast<size_t>(n * 10));
     EXPECT_TRUE(Near("logits", g.logits, c.logits, kRtol, kAtol));
     EXPECT_TRUE(Near("loss sum", {g.sums[0]}, {c.sums[0]}, kRtol, kAtol));
-    EXPECT_EQ(g.sums[1], c.sums[1]) << "correct predictions";
+    // A prediction may flip only where two CPU logits are within the logits' tolerance (twice:
+    // both may move); the device-side count of correct predictions follows the predictions.
+    const double margin = 2.0 * (kAtol + kRtol * MaxAbs(c.logits));
+    EXPECT_TRUE(cutrain::test::SamePredictions("predictions", g.logits, c.logits, 10, margin));
+    EXPECT_LE(std::abs(g.sums[1] - c.sums[1]),
+              static_cast<float>(cutrain::test::NearTies(c.logits, 10, margin)))
+        << "correct predictions: GPU " << g.sums[1] << ", CPU " << c.sums[1];
     EXPECT_TRUE(std::isfinite(c.sums[0]) && c.sums[0] > 0.0f) << "CPU loss sum " << c.sums[0];
     for (size_t i = 0; i < pc.size(); ++i) {
       // Gradient scales differ by orders of magnitude between layers (sigmoid LeNet's first

@@ -54,6 +54,52 @@ inline ::testing::AssertionResult StillPoisoned(const std::string& what,
   return ::testing::AssertionSuccess();
 }
 
+/// Rows of `logits` (row-major, `classes` per row) whose two largest values are at most `margin`
+/// apart: where a prediction may legitimately flip between two devices whose logits differ by
+/// up to margin / 2 each.
+inline int64_t NearTies(const std::vector<float>& logits, int64_t classes, double margin) {
+  int64_t ties = 0;
+  for (size_t row = 0; row + static_cast<size_t>(classes) <= logits.size();
+       row += static_cast<size_t>(classes)) {
+    double first = -std::numeric_limits<double>::infinity(), second = first;
+    for (int64_t k = 0; k < classes; ++k) {
+      const double v = logits[row + static_cast<size_t>(k)];
+      if (v > first) second = first, first = v;
+      else if (v > second) second = v;
+    }
+    ties += first - second <= margin ? 1 : 0;
+  }
+  return ties;
+}
+
+/// The GPU predicts the CPU's class (the first largest logit) in every row, except rows whose
+/// CPU logits are a near tie (NearTies' margin).
+inline ::testing::AssertionResult SamePredictions(const std::string& what,
+                                                  const std::vector<float>& gpu,
+                                                  const std::vector<float>& cpu, int64_t classes,
+                                                  double margin) {
+  if (gpu.size() != cpu.size() || classes <= 0 || cpu.size() % static_cast<size_t>(classes) != 0)
+    return ::testing::AssertionFailure() << what << ": " << gpu.size() << " GPU and " << cpu.size()
+                                         << " CPU logits for " << classes << " classes";
+  const auto argmax = [classes](const std::vector<float>& v, size_t row) {
+    size_t best = row;
+    for (size_t k = row; k < row + static_cast<size_t>(classes); ++k)
+      if (v[k] > v[best]) best = k;
+    return best - row;
+  };
+  for (size_t row = 0; row < cpu.size(); row += static_cast<size_t>(classes)) {
+    if (argmax(gpu, row) == argmax(cpu, row)) continue;
+    const std::vector<float> one(cpu.begin() + static_cast<std::ptrdiff_t>(row),
+                                 cpu.begin() + static_cast<std::ptrdiff_t>(row) + classes);
+    if (NearTies(one, classes, margin) == 1) continue;
+    return ::testing::AssertionFailure()
+           << what << ": example " << row / static_cast<size_t>(classes) << " is class "
+           << argmax(gpu, row) << " on the GPU but " << argmax(cpu, row)
+           << " on the CPU, whose top two logits are more than " << margin << " apart";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 /// What Near requires of the GPU values past the last CPU value.
 enum class Tail {
   kNone,      ///< there are none: gpu.size() == cpu.size()
