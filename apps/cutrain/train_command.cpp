@@ -137,11 +137,16 @@ InjectedSignal injected_signal() {
   return f;
 }
 
-std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, Sequential& model,
-                                           Context& ctx) {
+OptimizerOptions optimizer_options(const TrainConfig& c) {
   OptimizerOptions options = c.optim;
   options.lr = c.lr;  // resolved by run_train (adadelta's default is 1)
   if (!std::isnan(c.eps)) options.eps = c.eps;
+  return options;
+}
+
+std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, Sequential& model,
+                                           Context& ctx) {
+  const OptimizerOptions options = optimizer_options(c);
   std::vector<ParamGroup> groups;
   if (c.decay_biases) {
     groups.resize(1);
@@ -181,6 +186,7 @@ int run_train(const TrainConfig& given) {
     if (c.model == "densenet") c.lr = 0.1;
   }
   // Everything checkable without data or a device is checked first (usage errors exit 2).
+  validate_optimizer(c.optimizer, optimizer_options(c));
   std::unique_ptr<Scheduler> scheduler;
   if (!c.scheduler.empty()) scheduler = make_scheduler(c.scheduler, c.lr);
   const DeviceChoice choice = choose_device(c.device);

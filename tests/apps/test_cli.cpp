@@ -64,6 +64,12 @@ TEST_F(Cli, BadValuesAreUsageErrors) {
                         {"train --epochs 0", {"--epochs", "0"}},
                         {"train --optimizer adamx", {"--optimizer", "adamx", "adamw"}},
                         {"schedule --lr -2", {"--lr", "expected a number >= 0", "-2"}},
+                        // Checked before the data is read: no data directory is needed.
+                        {"train --momentum 1.5 --data /nonexistent",
+                         {"--momentum", "[0, 1)", "1.5"}},
+                        {"train --optimizer adam --beta2 1 --data /nonexistent",
+                         {"--beta2", "[0, 1)", "1"}},
+                        {"train --optimizer rmsprop --eps 0 --data /nonexistent", {"--eps", "> 0"}},
                         {"", {}}};
   for (const Case& c : cases) {
     const CliResult r = run_cli(c.args);

@@ -1,6 +1,8 @@
 // Optimizer names -> rules, per-rule defaults, and validation of every hyperparameter with the
 // command-line flag that sets it.
 #include <cmath>
+#include <cstdio>
+#include <utility>
 
 #include "cutrain/error.h"
 #include "optim/fused_optimizer.h"
@@ -31,8 +33,10 @@ constexpr Entry kOptimizers[] = {
 };
 
 void require(bool ok, const std::string& flag, const std::string& expected, double value) {
-  if (!ok)
-    throw ConfigError(flag + ": expected " + expected + ", got " + std::to_string(value));
+  if (ok) return;
+  char got[32];
+  std::snprintf(got, sizeof got, "%.9g", value);  // 1.5, not std::to_string's 1.500000
+  throw ConfigError(flag + ": expected " + expected + ", got " + got);
 }
 
 void validate(const OptimizerOptions& o) {
@@ -68,26 +72,42 @@ std::vector<ParamGroup> decay_groups(const std::vector<Parameter>& params) {
   return groups;
 }
 
-std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<ParamGroup> groups,
-                                          const OptimizerOptions& options, Context& ctx) {
+namespace {
+
+// The entry of `name` and the options completed with its default lr, validated as given (eps,
+// unused by sgd, may stay unset).
+std::pair<const Entry*, OptimizerOptions> checked(const std::string& name,
+                                                  const OptimizerOptions& options) {
   for (const Entry& e : kOptimizers) {
     if (name != e.name) continue;
-    OptimizerOptions o = options;  // validated as given (eps unused by sgd may stay unset)
+    OptimizerOptions o = options;
     if (!o.lr) o.lr = e.default_lr;
     validate(o);
-    if (!o.eps) o.eps = e.default_eps;
-    for (const ParamGroup& g : groups) {
-      require(std::isfinite(g.lr_scale) && g.lr_scale >= 0.0, "parameter group lr_scale",
-              "a value >= 0", g.lr_scale);
-      if (g.weight_decay)
-        require(std::isfinite(*g.weight_decay) && *g.weight_decay >= 0.0,
-                "parameter group weight_decay", "a value >= 0", *g.weight_decay);
-    }
-    return std::make_unique<FusedOptimizer>(e.name, e.rule, std::move(groups), o, ctx);
+    return {&e, o};
   }
   std::string known;
   for (const std::string& n : optimizer_names()) known += (known.empty() ? "" : ", ") + n;
   throw ConfigError("--optimizer: unknown optimizer '" + name + "' (available: " + known + ")");
+}
+
+}  // namespace
+
+void validate_optimizer(const std::string& name, const OptimizerOptions& options) {
+  checked(name, options);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<ParamGroup> groups,
+                                          const OptimizerOptions& options, Context& ctx) {
+  auto [e, o] = checked(name, options);
+  if (!o.eps) o.eps = e->default_eps;
+  for (const ParamGroup& g : groups) {
+    require(std::isfinite(g.lr_scale) && g.lr_scale >= 0.0, "parameter group lr_scale",
+            "a value >= 0", g.lr_scale);
+    if (g.weight_decay)
+      require(std::isfinite(*g.weight_decay) && *g.weight_decay >= 0.0,
+              "parameter group weight_decay", "a value >= 0", *g.weight_decay);
+  }
+  return std::make_unique<FusedOptimizer>(e->name, e->rule, std::move(groups), o, ctx);
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Parameter> params,

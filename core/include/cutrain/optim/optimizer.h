@@ -83,6 +83,9 @@ std::vector<std::string> optimizer_names();
 /// flag for unknown names and out-of-range values (negative lr, beta outside [0, 1), ...).
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<ParamGroup> groups,
                                           const OptimizerOptions& options, Context& ctx);
+/// @brief Throws what make_optimizer throws for this name and these options, without
+/// parameters or a device: a program can reject its flags before loading data.
+void validate_optimizer(const std::string& name, const OptimizerOptions& options);
 /// @brief One group, default options except the learning rate.
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Parameter> params,
                                           double lr, Context& ctx);
