@@ -105,6 +105,21 @@ def load_split(data_dir, prefix):
 # --------------------------------------------------------------------------
 
 def build_model(kind):
+    if kind == "lenet-bn":
+        # d2l's LeNet with batch norm (shared/reference/models.md): BN after every conv and
+        # hidden dense layer, before the sigmoid; PyTorch's BN defaults (momentum 0.1, eps 1e-5).
+        model = nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
+            nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
+            nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Flatten(),
+            nn.Linear(16 * 4 * 4, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+            nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
+            nn.Linear(84, 10),
+        )
+        init_xavier(model)
+        return model
     if kind == "lenet":
         act, pool = nn.ReLU, nn.MaxPool2d
     elif kind == "lenet-classic":
@@ -121,11 +136,15 @@ def build_model(kind):
         nn.Linear(120, 84), act(),
         nn.Linear(84, 10),
     )
+    init_xavier(model)
+    return model
+
+
+def init_xavier(model):
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
-    return model
 
 
 # --------------------------------------------------------------------------
@@ -203,6 +222,29 @@ class GraphStep:
         return self.out, self.loss
 
 
+def read_lr_schedule(path, epochs):
+    """Reads 't lr' lines (t = 0, 1, ...) and returns the first `epochs` rates."""
+    rates = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            try:
+                t, lr = int(fields[0]), float(fields[1])
+            except (IndexError, ValueError):
+                raise ValueError(f"{path}:{n}: expected 't lr', got {line.strip()!r}")
+            if t < 0 or not lr >= 0 or t in rates:
+                raise ValueError(f"{path}:{n}: expected a new t >= 0 and an lr >= 0, "
+                                 f"got {line.strip()!r}")
+            rates[t] = lr
+    missing = [t for t in range(epochs) if t not in rates]
+    if missing:
+        raise ValueError(f"{path}: no lr for t = {missing[0]} (epoch {missing[0] + 1}); "
+                         f"print the schedule with --steps {epochs}")
+    return [rates[t] for t in range(epochs)]
+
+
 def train_epoch(step, x, y, batch_size, gen, drop_last):
     """Returns (examples, loss_sum_tensor, correct_tensor). No host syncs
     inside the loop, so CUDA work is queued asynchronously."""
@@ -230,7 +272,7 @@ def main(argv=None):
     ap.add_argument("--data", default=os.environ.get("CUTRAIN_DATA") or DEFAULT_DATA,
                     help="directory with Fashion-MNIST IDX files "
                          "(default: $CUTRAIN_DATA or %s)" % DEFAULT_DATA)
-    ap.add_argument("--model", choices=["lenet", "lenet-classic"], default="lenet")
+    ap.add_argument("--model", choices=["lenet", "lenet-classic", "lenet-bn"], default="lenet")
     ap.add_argument("--lr", type=float, default=0.3)
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--epochs", type=int, default=3)
@@ -244,6 +286,11 @@ def main(argv=None):
     ap.add_argument("--cuda-graph", action="store_true",
                     help="CUDA only: capture the whole training step as a CUDA "
                          "graph (the last partial batch of each epoch is dropped)")
+    ap.add_argument("--lr-schedule", metavar="FILE",
+                    help="per-epoch learning rates: lines 't lr' as printed by "
+                         "`cutrain schedule --steps EPOCHS`; epoch e (1-based) trains at "
+                         "the lr of t = e - 1, cutrain's per-epoch convention ('#' lines "
+                         "ignored). Overrides --lr")
     ap.add_argument("--compile", action="store_true",
                     help="wrap the model with torch.compile (exits non-zero if "
                          "unavailable or failing)")
@@ -255,6 +302,14 @@ def main(argv=None):
         ap.error("--cuda-graph requires --device cuda")
     if args.cuda_graph and args.compile:
         ap.error("--cuda-graph and --compile are mutually exclusive")
+    if args.lr_schedule and args.cuda_graph:
+        ap.error("--lr-schedule and --cuda-graph: the captured step keeps its first lr")
+    lr_of_epoch = None
+    if args.lr_schedule:
+        try:
+            lr_of_epoch = read_lr_schedule(args.lr_schedule, args.epochs)
+        except (OSError, ValueError) as e:
+            ap.error(f"--lr-schedule: {e}")
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda requested but torch.cuda.is_available() is False",
               file=sys.stderr)
@@ -320,6 +375,9 @@ def main(argv=None):
 
     rates, test_acc = [], float("nan")
     for epoch in range(1, args.epochs + 1):
+        if lr_of_epoch is not None:
+            for group in opt.param_groups:
+                group["lr"] = lr_of_epoch[epoch - 1]
         sync(device)
         t0 = time.perf_counter()
         seen, loss_sum, correct = train_epoch(step, x_train, y_train, args.batch_size,
@@ -332,8 +390,8 @@ def main(argv=None):
         rate = seen / secs
         rates.append(rate)
         print(f"epoch {epoch} train_loss {train_loss:.4f} train_acc {train_acc:.4f} "
-              f"test_acc {test_acc:.4f} examples_per_sec {rate:.1f} seconds {secs:.3f}",
-              flush=True)
+              f"test_acc {test_acc:.4f} examples_per_sec {rate:.1f} seconds {secs:.3f} "
+              f"lr {opt.param_groups[0]['lr']:.6g}", flush=True)
 
     summary = {
         "peer": "pytorch",
@@ -348,6 +406,7 @@ def main(argv=None):
         "median_examples_per_sec": round(statistics.median(rates), 1),
         "batch_size": args.batch_size,
         "lr": args.lr,
+        "lr_schedule": args.lr_schedule,
         "seed": args.seed,
         "train_examples": x_train.shape[0],
         "cuda_graph": args.cuda_graph,
