@@ -1,9 +1,11 @@
 #include "eval_command.h"
 
 #include <cstdio>
+#include <string>
 
 #include "cutrain/context.h"
 #include "cutrain/data/fashion_mnist.h"
+#include "cutrain/error.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/plot/svg_plot.h"
 #include "cutrain/train/batch_pipeline.h"
@@ -26,6 +28,10 @@ CLI::App* add_eval_command(CLI::App& app, EvalConfig& c) {
   cmd->add_option("--batch-size", c.batch_size, "Examples per evaluation batch")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
+  cmd->add_flag("--precise-bn", c.precise_bn,
+                "Then recompute every batch norm's statistics over the training set with the "
+                "checkpoint's weights (the running averages lag weights trained at a high lr) "
+                "and evaluate again");
   return cmd;
 }
 
@@ -44,11 +50,26 @@ int run_eval(const EvalConfig& c) {
   load_checkpoint(c.checkpoint, model, nullptr, nullptr, ctx);
   PipelineOptions options;
   options.resize = resize;
-  const EvalResult r = evaluate_model(model, test, ctx, options);
+  BatchPipeline pipeline(model, ctx, {test.channels, test.height, test.width},
+                         (test.count + c.batch_size - 1) / c.batch_size, options);
+  const EvalResult r = pipeline.evaluate(test);
   std::printf("checkpoint %s: model %s after epoch %lld\n", c.checkpoint.c_str(),
               info.model.c_str(), static_cast<long long>(info.epoch));
   std::printf("test loss %.4f  test acc %.4f  (%lld examples, %s)\n", r.loss, r.accuracy,
               static_cast<long long>(r.examples), device_name(choice.device));
+  if (c.precise_bn) {
+    const data::ImageDataset train = data::load_fashion_mnist(dir, data::Split::Train);
+    if (train.count < c.batch_size)
+      throw ConfigError("--precise-bn: " + train.source + " holds " + std::to_string(train.count) +
+                        " examples, less than one --batch-size (" + std::to_string(c.batch_size) +
+                        ")");
+    const int64_t used = pipeline.recompute_batchnorm_statistics(train);
+    const EvalResult p = pipeline.evaluate(test);
+    std::printf(
+        "test loss %.4f  test acc %.4f  with batch-norm statistics recomputed over %lld "
+        "training examples\n",
+        p.loss, p.accuracy, static_cast<long long>(used));
+  }
   return 0;
 }
 

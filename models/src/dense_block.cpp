@@ -103,4 +103,8 @@ void DenseBlock::set_training(bool training) {
   for (auto& bn : bns_) bn->set_training(training);
 }
 
+void DenseBlock::set_cumulative_statistics(bool on) {
+  for (auto& bn : bns_) bn->set_cumulative_statistics(on);
+}
+
 }  // namespace cutrain

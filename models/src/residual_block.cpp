@@ -153,4 +153,10 @@ void ResidualBlock::set_training(bool training) {
   if (bn3_) bn3_->set_training(training);
 }
 
+void ResidualBlock::set_cumulative_statistics(bool on) {
+  bn1_->set_cumulative_statistics(on);
+  bn2_->set_cumulative_statistics(on);
+  if (bn3_) bn3_->set_cumulative_statistics(on);
+}
+
 }  // namespace cutrain

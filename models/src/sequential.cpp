@@ -136,6 +136,10 @@ int64_t Sequential::parameter_count() {
   return count;
 }
 
+void Sequential::set_cumulative_statistics(bool on) {
+  for (auto& layer : layers_) layer->set_cumulative_statistics(on);
+}
+
 void Sequential::set_training(bool training) {
   for (auto& layer : layers_) layer->set_training(training);
 }

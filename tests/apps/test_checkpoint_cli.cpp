@@ -2,6 +2,7 @@
 // uninterrupted run, configuration kept), eval of a checkpoint, and plot of a metrics file.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -146,6 +147,35 @@ TEST_F(CheckpointCli, EvalReportsTheCheckpoint) {
   ASSERT_EQ(m.size(), 3u);
   EXPECT_NEAR(loss, m[2].at("test_loss").get<double>(), 1.5e-4);
   EXPECT_NEAR(acc, m[2].at("test_acc").get<double>(), 1.5e-4);
+}
+
+TEST_F(CheckpointCli, EvalWithPreciseBnRecomputesTheStatistics) {
+  const std::string dir = tmp_->file("bn");
+  const CliResult t = run_cli(
+      "train --model lenet-bn --epochs 1 --batch-size 32 --lr 1.0 "
+      "--checkpoint-dir '" +
+      dir + "'" + common());
+  ASSERT_EQ(t.code, 0) << t.output;
+  const std::string ckpt = dir + "/last.safetensors", before = file_contents(ckpt);
+  const CliResult r =
+      run_cli("eval --checkpoint '" + ckpt + "' --batch-size 100 --precise-bn" + common());
+  EXPECT_EQ(r.code, 0) << r.output;
+  // 256 training examples: two full batches of 100 (a partial one has too few for statistics).
+  const size_t at = r.output.find("with batch-norm statistics recomputed over 200 training");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  double loss = -1, acc = -1;
+  const size_t line = r.output.rfind("test loss ", at);
+  ASSERT_EQ(std::sscanf(r.output.c_str() + line, "test loss %lf  test acc %lf", &loss, &acc), 2);
+  EXPECT_TRUE(std::isfinite(loss) && loss > 0) << r.output;
+  EXPECT_TRUE(acc >= 0 && acc <= 1) << r.output;
+  EXPECT_EQ(file_contents(ckpt), before) << "eval must not change the checkpoint";
+
+  const CliResult small =
+      run_cli("eval --checkpoint '" + ckpt + "' --batch-size 1000 --precise-bn" + common());
+  EXPECT_EQ(small.code, 2) << small.output;
+  EXPECT_TRUE(Contains(small.output, "--precise-bn")) << small.output;
+  EXPECT_TRUE(Contains(small.output, "256 examples, less than one --batch-size (1000)"))
+      << small.output;
 }
 
 TEST_F(CheckpointCli, EvalOfADamagedCheckpointNamesIt) {

@@ -244,6 +244,47 @@ TEST(BatchNormStatistics, RunningAveragesFollowTheFormulaOverSteps) {
   }
 }
 
+TEST(BatchNormStatistics, CumulativeModeAveragesTheBatchStatisticsSinceItWasTurnedOn) {
+  auto bn = built(BatchNorm2d(3), {6, 3, 4, 5});
+  Context ctx(Device::CPU);
+  for (uint64_t step = 0; step < 2; ++step) {  // running averages away from their start
+    Tensor x = normal_input({6, 3, 4, 5}, 50 + step, 5.0f, 2.0f), y(x.shape(), Device::CPU);
+    bn->forward(x, y, ctx);
+  }
+  bn->set_cumulative_statistics(true);
+  std::vector<double> sum_mean(3, 0.0), sum_var(3, 0.0);
+  const std::vector<int64_t> batches = {6, 4, 6};
+  for (size_t k = 0; k < batches.size(); ++k) {
+    Tensor x = normal_input({batches[k], 3, 4, 5}, 60 + k, -1.0f + k, 1.0f + 0.5f * k);
+    Tensor y(x.shape(), Device::CPU);
+    bn->forward(x, y, ctx);
+    const double m = static_cast<double>(batches[k] * 20);
+    for (int64_t c = 0; c < 3; ++c) {
+      const RefStats r = reference_stats(x, c);
+      sum_mean[c] += r.mean;
+      sum_var[c] += r.var * m / (m - 1);
+      const double want_mean = sum_mean[c] / (k + 1), want_var = sum_var[c] / (k + 1);
+      EXPECT_NEAR(bn->buffers()[0].tensor->data()[c], want_mean, 1e-5 * (1 + std::abs(want_mean)))
+          << "batch " << k << " channel " << c;
+      EXPECT_NEAR(bn->buffers()[1].tensor->data()[c], want_var, 1e-5 * want_var)
+          << "batch " << k << " channel " << c;
+    }
+  }
+  // Evaluation-mode forwards leave them alone; off, the layer's momentum (0.1) is back.
+  bn->set_training(false);
+  Tensor x = normal_input({6, 3, 4, 5}, 70, 3.0f, 1.0f), y(x.shape(), Device::CPU);
+  const std::vector<float> averaged = bn->buffers()[0].tensor->to_vector();
+  bn->forward(x, y, ctx);
+  EXPECT_EQ(bn->buffers()[0].tensor->to_vector(), averaged);
+  bn->set_cumulative_statistics(false);
+  bn->set_training(true);
+  bn->forward(x, y, ctx);
+  for (int64_t c = 0; c < 3; ++c) {
+    const double want = 0.9 * averaged[c] + 0.1 * reference_stats(x, c).mean;
+    EXPECT_NEAR(bn->buffers()[0].tensor->data()[c], want, 1e-5 * (1 + std::abs(want))) << c;
+  }
+}
+
 TEST(BatchNormEval, UsesTheRunningStatisticsAndLeavesThemAlone) {
   auto bn = built(BatchNorm1d(5), {8, 5});
   Context ctx(Device::CPU);

@@ -95,6 +95,36 @@ TEST(DenseNet, Works28x28LeavingOutPoolsOf1x1) {
   EXPECT_EQ(net.parameter_count(), 758226);
 }
 
+// Every batch norm of a model, those inside residual and dense blocks included, averages its
+// batch statistics in cumulative mode: after batches X and Y each buffer is the mean of what X
+// alone and Y alone give (the momentum-0.1 update would not be).
+TEST(ResNetDenseNet, CumulativeStatisticsReachEveryBatchNorm) {
+  for (const char* name : {"resnet18", "densenet"}) {
+    SCOPED_TRACE(name);
+    Context ctx(Device::CPU);
+    const Tensor x = random_input({2, 1, 28, 28}, 81), y = random_input({2, 1, 28, 28}, 82);
+    auto buffers_after = [&](std::vector<const Tensor*> batches) {
+      Sequential net = make_model(name);
+      net.build({1, 28, 28}, 2, Device::CPU, 0);
+      net.set_cumulative_statistics(true);
+      for (const Tensor* b : batches) net.forward(*b, ctx);
+      std::vector<std::vector<float>> out;
+      for (const NamedTensor& t : net.state_tensors())
+        if (t.name.find("running_") != std::string::npos) out.push_back(t.tensor->to_vector());
+      return out;
+    };
+    const auto bx = buffers_after({&x}), by = buffers_after({&y}), bxy = buffers_after({&x, &y});
+    ASSERT_GT(bxy.size(), 10u);
+    ASSERT_EQ(bx.size(), bxy.size());
+    for (size_t i = 0; i < bxy.size(); ++i)
+      for (size_t c = 0; c < bxy[i].size(); ++c) {
+        const double want = 0.5 * (static_cast<double>(bx[i][c]) + by[i][c]);
+        ASSERT_NEAR(bxy[i][c], want, 1e-5 * (1 + std::abs(want)))
+            << "buffer " << i << " [" << c << "]";
+      }
+  }
+}
+
 TEST(ResNetDenseNet, ParameterNamesFollowD2l) {
   Sequential resnet = make_model("resnet18");
   resnet.build({1, 28, 28}, 2, Device::CPU, 0);

@@ -136,6 +136,25 @@ EvalResult BatchPipeline::evaluate(const data::ImageDataset& data) {
   return totals(loader.batches(), loader.size());
 }
 
+int64_t BatchPipeline::recompute_batchnorm_statistics(const data::ImageDataset& data) {
+  const detail::NvtxRange range("precise-bn");
+  data::BatchLoader loader(data, model_.max_batch(), /*shuffle=*/false, 0, /*limit=*/0,
+                           /*drop_last=*/true);  // a batch of one has no variance
+  loader.start_epoch(0);
+  struct Restore {  // the layers' own momentum and evaluation mode, also after an exception
+    Sequential& model;
+    ~Restore() {
+      model.set_cumulative_statistics(false);
+      model.set_training(false);
+    }
+  } restore{model_};
+  model_.set_training(true);
+  model_.set_cumulative_statistics(true);
+  for (int64_t b = 0; b < loader.batches(); ++b)
+    enqueue_forward_loss(sums_.data(), stage(loader, b), /*with_grad=*/false);  // slot 0 unread
+  return loader.batches() * loader.batch_size();
+}
+
 EvalResult evaluate_model(Sequential& model, const data::ImageDataset& data, Context& ctx,
                           const PipelineOptions& options) {
   const int64_t batches = (data.count + model.max_batch() - 1) / model.max_batch();

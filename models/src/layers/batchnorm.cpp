@@ -105,7 +105,9 @@ void BatchNorm::forward_view(const BatchView& x, const BatchView& y, Context& ct
                       to_string(x.shape) +
                       (x.shape[0] == 1 ? " (a last batch of one example? train with --drop-last)"
                                        : ""));
-  const kernels::BnConfig cfg{opt_.eps, opt_.momentum, opt_.fuse_relu};
+  kernels::BnConfig cfg{opt_.eps, opt_.momentum, opt_.fuse_relu};
+  if (training_ && cumulative_batches_ >= 0)
+    cfg.momentum = 1.0 / static_cast<double>(++cumulative_batches_);  // 1, 1/2, 1/3, ...
   kernels::BnChannels ch;
   ch.gamma = weight_.data();
   ch.beta = bias_.data();
@@ -153,6 +155,8 @@ void BatchNorm::backward_view(const BatchView& x, const BatchView& y, const Batc
   else
     kernels::batchnorm_backward_cpu(d, cfg, ch, x.data, y.data, dy.data, dxp);
 }
+
+void BatchNorm::set_cumulative_statistics(bool on) { cumulative_batches_ = on ? 0 : -1; }
 
 std::vector<Parameter> BatchNorm::parameters() {
   return {{"weight", &weight_, &dweight_}, {"bias", &bias_, &dbias_}};

@@ -67,6 +67,13 @@ class BatchPipeline {
   SlotSums sums(int64_t begin, int64_t end, SlotSums start = {}) const;
   /// Evaluation mode, every batch of `data`, in order.
   EvalResult evaluate(const data::ImageDataset& data);
+  /// "Precise BN": replaces every batch norm's running statistics by the average of its batch
+  /// statistics over the full batches of `data` (in order, training-mode forwards, weights
+  /// unchanged), then leaves the model in evaluation mode. The running averages a run keeps
+  /// (momentum 0.1) lag weights that move fast; these are the statistics of the final weights.
+  /// Eager even with cuda_graph (the averaging weight changes per batch). Returns the examples
+  /// used; ConfigError when `data` has less than one full batch.
+  int64_t recompute_batchnorm_statistics(const data::ImageDataset& data);
   int64_t slots() const { return sums_.dim(0); }
   /// Graphs captured and replayed so far (0 without cuda_graph).
   int64_t graph_captures() const;

@@ -54,6 +54,9 @@ class BatchNorm final : public Layer {
   std::vector<Parameter> parameters() override;
   /// "running_mean" and "running_var", [C] each, on the layer's device.
   std::vector<NamedTensor> buffers() override;
+  /// On: the k-th training forward from now on updates the buffers with momentum 1/k (the first
+  /// replaces them), so they hold the average of the batch statistics since the call.
+  void set_cumulative_statistics(bool on) override;
 
   int64_t num_features() const { return features_; }
   const BatchNormOptions& options() const { return opt_; }
@@ -73,6 +76,7 @@ class BatchNorm final : public Layer {
   Tensor save_mean_, save_inv_std_;  // the last training forward's batch statistics
   Tensor scratch_;                   // CUDA: partial moments / sums of the multi-block kernels
   int64_t saved_batch_ = 0;          // batch of the last training forward (0: none yet)
+  int64_t cumulative_batches_ = -1;  // batches averaged so far; -1: momentum as configured
 };
 
 /// BatchNorm over [N, C] input (statistics per feature over N).

@@ -43,6 +43,7 @@ class DenseBlock final : public Layer {
   std::vector<Parameter> parameters() override;
   std::vector<NamedTensor> buffers() override;
   void set_training(bool training) override;
+  void set_cumulative_statistics(bool on) override;
 
   int64_t out_channels() const { return opt_.in_channels + opt_.convs * opt_.growth; }
 

@@ -44,6 +44,12 @@ class Layer {
   }
   virtual void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
+  /// Batch norm's running statistics (this layer's and those of the layers it contains): on,
+  /// every training-mode forward from now on makes them the plain average of the batch
+  /// statistics seen since the call (PyTorch's momentum=None), so that a pass over the training
+  /// set with fixed weights gives the population statistics of those weights ("precise BN");
+  /// off, the layer's momentum again. Default: nothing to do.
+  virtual void set_cumulative_statistics(bool on) { (void)on; }
 
  protected:
   bool training_ = true;

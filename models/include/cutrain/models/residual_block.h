@@ -40,6 +40,7 @@ class ResidualBlock final : public Layer {
   std::vector<Parameter> parameters() override;
   std::vector<NamedTensor> buffers() override;
   void set_training(bool training) override;
+  void set_cumulative_statistics(bool on) override;
 
   const ResidualBlockOptions& options() const { return opt_; }
 

@@ -45,6 +45,8 @@ class Sequential {
   /// Every tensor a checkpoint must hold: parameter values and buffers, with state_dict names.
   std::vector<NamedTensor> state_tensors();
   void set_training(bool training);
+  /// Layer::set_cumulative_statistics on every layer.
+  void set_cumulative_statistics(bool on);
 
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   const Shape& output_shape() const { return shapes_.back(); }
