@@ -80,6 +80,12 @@ MUTANTS = [
      "scale * (dy - mean_dy - xhat * mean_dy_xhat)", "scale * (dy - mean_dy)"),
     ("bn-relu-mask-dropped", "kernels/batchnorm_math.h",
      "return relu && !(y > 0.0f) ? 0.0f : dy;", "return dy;"),
+    # Precise BN (models/src): the cumulative average, and its reach into the blocks.
+    ("bn-cumulative-keeps-momentum", "models/src/layers/batchnorm.cpp",
+     "cfg.momentum = 1.0 / static_cast<double>(++cumulative_batches_);",
+     "++cumulative_batches_;"),
+    ("dense-block-no-cumulative", "models/src/dense_block.cpp",
+     "  for (auto& bn : bns_) bn->set_cumulative_statistics(on);", "  (void)on;"),
     # Loss, activations, elementwise ops.
     ("softmax-grad-no-label", "kernels/softmax_ce_math.h",
      "(c == label ? 1.0f : 0.0f)", "0.0f"),
