@@ -392,6 +392,33 @@ TEST_F(GpuBatchNorm, LayersMatchCpu) {
   }
 }
 
+// Precise BN on the device: in cumulative mode the k-th training forward averages with weight
+// 1/k, as on the CPU (the momentum reaches the kernels with every launch).
+TEST_F(GpuBatchNorm, CumulativeStatisticsMatchCpu) {
+  Context cpu(Device::CPU), gpu(Device::CUDA);
+  cudaStream_t st = gpu.stream();
+  const Shape built{8, 6, 9, 7};
+  cutrain::BatchNorm lc(2, 6), lg(2, 6);
+  Rng rc(1), rg(1), data(78);
+  lc.build(built, Device::CPU, rc);
+  lg.build(built, Device::CUDA, rg);
+  lc.set_cumulative_statistics(true);
+  lg.set_cumulative_statistics(true);
+  Tensor yc(built, Device::CPU), yg(built, Device::CUDA);
+  for (int k = 0; k < 3; ++k) {
+    Tensor xc = Tensor::from_vector(
+        Normal(data, cutrain::numel_of(built), 2.0f * k - 1.0f, 1.0f + k), built, Device::CPU);
+    Tensor xg = xc.to(Device::CUDA, st);
+    lc.forward(xc, yc, cpu);
+    lg.forward(xg, yg, gpu);
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    const std::vector<float> want = lc.buffers()[i].tensor->to_vector();
+    EXPECT_TRUE(
+        Near(lc.buffers()[i].name, lg.buffers()[i].tensor->to_vector(st), want, 1e-5, 1e-7));
+  }
+}
+
 // Three SGD steps of LeNet-BN (lr 1.0, as in the book) from one seed on both devices, then an
 // evaluation-mode forward: BN's statistics flow through every layer of both passes.
 TEST_F(GpuBatchNorm, LenetBnStepsMatchCpu) {
