@@ -81,6 +81,10 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_flag("--drop-last", c.drop_last,
                 "Leave out each epoch's last partial batch (batch norm then never sees a tiny "
                 "batch; with --cuda-graph training has one shape)");
+  cmd->add_flag("--precise-bn", c.precise_bn,
+                "Before each evaluation, recompute the batch norms' statistics over the epoch's "
+                "training examples with the final weights (one more forward pass; the running "
+                "averages lag weights trained at a high lr)");
   cmd->add_option("--resize", c.resize,
                   "Resize the images bilinearly to NxN on the training device before the model "
                   "(d2l: 96 for resnet18 and densenet; 0 = off)")
@@ -252,6 +256,7 @@ int run_train(const TrainConfig& given) {
   run.seed = c.seed;
   run.train_limit = c.train_limit;
   run.drop_last = c.drop_last;
+  run.precise_bn = c.precise_bn;
   run.resize = c.resize;
   run.cuda_graph = c.cuda_graph;
   run.data_on_device = c.data_on_device;

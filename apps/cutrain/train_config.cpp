@@ -24,6 +24,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"seed", c.seed},
           {"train_limit", c.train_limit},
           {"drop_last", c.drop_last},
+          {"precise_bn", c.precise_bn},
           {"resize", c.resize},
           {"scheduler", c.scheduler},
           {"schedule_unit", c.schedule_unit}};
@@ -51,6 +52,7 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
   if (stored.is_object()) {  // runs from before these flags
     if (!stored.contains("resize")) stored["resize"] = 0;
     if (!stored.contains("drop_last")) stored["drop_last"] = false;
+    if (!stored.contains("precise_bn")) stored["precise_bn"] = false;
   }
   const nlohmann::json mine = to_json(c);
   for (auto it = mine.begin(); it != mine.end(); ++it) {
@@ -84,6 +86,7 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
     r.seed = stored.at("seed").get<uint64_t>();
     r.train_limit = stored.at("train_limit").get<int64_t>();
     r.drop_last = stored.at("drop_last").get<bool>();
+    r.precise_bn = stored.at("precise_bn").get<bool>();
     r.resize = stored.at("resize").get<int64_t>();
     r.scheduler = stored.at("scheduler").get<std::string>();
     r.schedule_unit = stored.at("schedule_unit").get<std::string>();

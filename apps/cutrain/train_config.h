@@ -24,6 +24,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   int64_t train_limit = 0;
   bool drop_last = false;  // leave out each epoch's last partial batch
+  bool precise_bn = false;  // batch-norm statistics recomputed before each evaluation
   // Bilinear resize of the input to resize x resize on the training device (0 = off).
   int64_t resize = 0;
   std::string scheduler;  // empty: constant lr

@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cutrain/models/registry.h"
@@ -176,6 +177,41 @@ TEST_F(CheckpointCli, EvalWithPreciseBnRecomputesTheStatistics) {
   EXPECT_TRUE(Contains(small.output, "--precise-bn")) << small.output;
   EXPECT_TRUE(Contains(small.output, "256 examples, less than one --batch-size (1000)"))
       << small.output;
+}
+
+// train --precise-bn recomputes the statistics before each evaluation over the epoch's full
+// batches: eval --precise-bn of its checkpoint, over the same batches of the same size, finds
+// nothing to change, and both of its evaluations repeat the run's recorded test numbers.
+TEST_F(CheckpointCli, TrainWithPreciseBnEvaluatesWithRecomputedStatistics) {
+  const std::string dir = tmp_->file("precise");
+  const CliResult t = run_cli(
+      "train --model lenet-bn --epochs 2 --batch-size 32 --lr 1.0 --precise-bn "
+      "--checkpoint-dir '" +
+      dir + "' --metrics '" + dir + "/m.jsonl'" + common());
+  ASSERT_EQ(t.code, 0) << t.output;
+  const CliResult r = run_cli("eval --checkpoint '" + dir +
+                              "/last.safetensors' --batch-size 32 --precise-bn" + common());
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::vector<std::pair<double, double>> evals;
+  for (size_t at = r.output.find("test loss "); at != std::string::npos;
+       at = r.output.find("test loss ", at + 1)) {
+    double loss = -1, acc = -1;
+    ASSERT_EQ(std::sscanf(r.output.c_str() + at, "test loss %lf  test acc %lf", &loss, &acc), 2);
+    evals.emplace_back(loss, acc);
+  }
+  ASSERT_EQ(evals.size(), 2u) << r.output;
+  EXPECT_EQ(evals[0], evals[1]) << r.output;
+  const std::vector<nlohmann::json> m = json_lines(dir + "/m.jsonl");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_NEAR(evals[0].first, m[1].at("test_loss").get<double>(), 1.5e-4);
+  EXPECT_NEAR(evals[0].second, m[1].at("test_acc").get<double>(), 1.5e-4);
+  // A resumed run keeps the setting (the configuration is a JSON string inside the header's
+  // JSON, its quotes escaped).
+  const CliResult c =
+      run_cli("train --resume '" + dir + "/last.safetensors' --epochs 3" + common());
+  EXPECT_EQ(c.code, 0) << c.output;
+  EXPECT_TRUE(Contains(file_contents(dir + "/last.safetensors"), "precise_bn\\\":true"))
+      << "the resumed run's checkpoint must keep --precise-bn";
 }
 
 TEST_F(CheckpointCli, EvalOfADamagedCheckpointNamesIt) {

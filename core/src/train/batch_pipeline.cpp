@@ -136,9 +136,10 @@ EvalResult BatchPipeline::evaluate(const data::ImageDataset& data) {
   return totals(loader.batches(), loader.size());
 }
 
-int64_t BatchPipeline::recompute_batchnorm_statistics(const data::ImageDataset& data) {
+int64_t BatchPipeline::recompute_batchnorm_statistics(const data::ImageDataset& data,
+                                                      int64_t limit) {
   const detail::NvtxRange range("precise-bn");
-  data::BatchLoader loader(data, model_.max_batch(), /*shuffle=*/false, 0, /*limit=*/0,
+  data::BatchLoader loader(data, model_.max_batch(), /*shuffle=*/false, 0, limit,
                            /*drop_last=*/true);  // a batch of one has no variance
   loader.start_epoch(0);
   struct Restore {  // the layers' own momentum and evaluation mode, also after an exception

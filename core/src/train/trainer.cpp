@@ -44,6 +44,10 @@ Trainer::Trainer(Sequential& model, Optimizer& optimizer, Context& ctx,
     throw ConfigError("Trainer: the model must be built for batch " +
                       std::to_string(options_.batch_size) + ", not " +
                       std::to_string(model.max_batch()));
+  if (options_.precise_bn && train_loader_.size() < options_.batch_size)
+    throw ConfigError("--precise-bn: " + std::to_string(train_loader_.size()) +
+                      " training examples, less than one batch of " +
+                      std::to_string(options_.batch_size) + " to compute statistics from");
   if (sample_shape(train) != sample_shape(test))
     throw ConfigError("train and test images differ in shape: " + to_string(sample_shape(train)) +
                       " vs " + to_string(sample_shape(test)));
@@ -95,6 +99,8 @@ EpochMetrics Trainer::continue_epoch(const EpochCursor& from) {
     m.seconds = seconds_since(start);
     return m;
   }
+  if (options_.precise_bn)
+    pipeline_.recompute_batchnorm_statistics(train_loader_.dataset(), options_.train_limit);
   const EvalResult test = evaluate(test_);
   if (sched) sched->observe(test.loss);
   m.test_loss = test.loss;

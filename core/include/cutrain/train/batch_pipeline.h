@@ -71,9 +71,10 @@ class BatchPipeline {
   /// statistics over the full batches of `data` (in order, training-mode forwards, weights
   /// unchanged), then leaves the model in evaluation mode. The running averages a run keeps
   /// (momentum 0.1) lag weights that move fast; these are the statistics of the final weights.
-  /// Eager even with cuda_graph (the averaging weight changes per batch). Returns the examples
-  /// used; ConfigError when `data` has less than one full batch.
-  int64_t recompute_batchnorm_statistics(const data::ImageDataset& data);
+  /// Eager even with cuda_graph (the averaging weight changes per batch). `limit`: only the
+  /// first examples of `data` (0 = all). Returns the examples used; ConfigError when there is
+  /// less than one full batch.
+  int64_t recompute_batchnorm_statistics(const data::ImageDataset& data, int64_t limit = 0);
   int64_t slots() const { return sums_.dim(0); }
   /// Graphs captured and replayed so far (0 without cuda_graph).
   int64_t graph_captures() const;

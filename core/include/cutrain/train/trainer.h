@@ -27,6 +27,10 @@ struct TrainerOptions {
   /// Leave out each epoch's last partial training batch (e.g. so batch norm never sees a batch
   /// of one, and a CUDA graph run has one training shape).
   bool drop_last = false;
+  /// Before each epoch's evaluation, replace the batch norms' running averages by the average
+  /// batch statistics of the epoch's training examples under the final weights ("precise BN",
+  /// BatchPipeline::recompute_batchnorm_statistics): one more forward pass over them.
+  bool precise_bn = false;
   /// Resize every batch bilinearly to resize x resize on the training device (0 = off); the
   /// model must be built for that size.
   int64_t resize = 0;
