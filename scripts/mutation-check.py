@@ -86,6 +86,9 @@ MUTANTS = [
      "++cumulative_batches_;"),
     ("dense-block-no-cumulative", "models/src/dense_block.cpp",
      "  for (auto& bn : bns_) bn->set_cumulative_statistics(on);", "  (void)on;"),
+    ("trainer-skips-precise-bn", "core/src/train/trainer.cpp",
+     "    pipeline_.recompute_batchnorm_statistics(train_loader_.dataset(), options_.train_limit);",
+     "    (void)0;"),
     # Loss, activations, elementwise ops.
     ("softmax-grad-no-label", "kernels/softmax_ce_math.h",
      "(c == label ? 1.0f : 0.0f)", "0.0f"),
