@@ -182,6 +182,22 @@ TEST(Schedulers, DescribeNamesTheSchedule) {
   EXPECT_TRUE(Contains(warm, "warmup") && Contains(warm, "cosine")) << warm;
 }
 
+// t is any update count >= 0: at the largest one a schedule still gives a number >= 0. Fuzzing
+// (tests/fuzz/fuzz_scheduler_spec.cpp) found sqrt computing t + 1 in int64, which overflows
+// there and gave NaN.
+TEST(Schedulers, DefinedUpToTheLargestCount) {
+  const int64_t last = std::numeric_limits<int64_t>::max();
+  for (const std::string spec :
+       {"constant", "sqrt", "sqrt:warmup=3", "exponential:k=0.2", "polynomial", "poly:max_update=5",
+        "factor", "multifactor:milestones=1;2", "step:step_size=2", "cosine:max_update=20",
+        "onecycle:max_update=20", "plateau"}) {
+    const double lr = make_scheduler(spec, 0.1)->lr(last);
+    EXPECT_TRUE(lr >= 0 && !std::isnan(lr)) << spec << ": " << lr;
+  }
+  EXPECT_NEAR(make_scheduler("sqrt", 1.0)->lr(last), 1.0 / std::sqrt(9.223372036854775808e18),
+              1e-20);
+}
+
 TEST(Schedulers, NamesListEveryScheduler) {
   const std::vector<std::string> names = scheduler_names();
   for (const char* n : {"constant", "sqrt", "exponential", "polynomial", "poly", "factor",

@@ -57,7 +57,7 @@ std::unique_ptr<Scheduler> make_inner(SchedulerSpec& s, const std::string& spec,
     return std::make_unique<FunctionSchedule>("constant", [eta0](int64_t) { return eta0; });
   if (n == "sqrt")
     return std::make_unique<FunctionSchedule>(
-        "sqrt", [eta0](int64_t t) { return eta0 / std::sqrt(static_cast<double>(t + 1)); });
+        "sqrt", [eta0](int64_t t) { return eta0 / std::sqrt(static_cast<double>(t) + 1.0); });
   if (n == "exponential") {
     const double k = s.number("k", 0.1);
     check(k >= 0, spec, "k must be >= 0");
