@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -205,6 +206,59 @@ TEST(Metrics, ReadErrorsNameTheFileAndLine) {
              "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,"
              "seconds,lr\n");
   EXPECT_TRUE(Contains(data_error_message([&] { read_metrics(header_only); }), header_only));
+}
+
+// Found by fuzzing (tests/fuzz/fuzz_metrics_plot.cpp): an epoch like 1e55 was cast to int64
+// (undefined behaviour), "1abc" read as 1, and a JSON line that is not an object got past.
+TEST(Metrics, FieldsMustBeWholeNumbersAndNothingMore) {
+  const test::TempDir dir;
+  const struct {
+    const char* name;
+    const char* text;
+    const char* says;
+  } cases[] = {
+      {"huge.csv", "6.6e55,0.5,0.8,0.6,0.7,100,1,0.1\n", "epoch must be a whole number"},
+      {"fraction.csv", "1.5,0.5,0.8,0.6,0.7,100,1,0.1\n", "epoch must be a whole number"},
+      {"negative.csv", "-1,0.5,0.8,0.6,0.7,100,1,0.1\n", "epoch must be a whole number"},
+      {"trailing.csv", "1,0.5abc,0.8,0.6,0.7,100,1,0.1\n", "'0.5abc' is not a number"},
+      {"huge.jsonl", "{\"epoch\":1e300,\"train_loss\":1,\"train_acc\":1,\"test_acc\":1}\n",
+       "epoch must be a whole number"},
+      {"fraction.jsonl", "{\"epoch\":2.5,\"train_loss\":1,\"train_acc\":1,\"test_acc\":1}\n",
+       "epoch must be a whole number"},
+      {"array.jsonl", "[1,2,3]\n", "not a JSON object"},
+      {"text.jsonl", "{\"epoch\":1,\"train_loss\":\"low\",\"train_acc\":1,\"test_acc\":1}\n",
+       "not a metrics record"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = dir.file(c.name);
+    write_text(path, c.text);
+    const std::string msg = data_error_message([&] { read_metrics(path); });
+    EXPECT_TRUE(Contains(msg, path + ":1: ")) << msg;
+    EXPECT_TRUE(Contains(msg, c.says)) << msg;
+  }
+  const std::string crlf = dir.file("crlf.csv");
+  write_text(crlf, "1,0.5,0.8,0.6,0.7,100,1,0.1\r\n");
+  EXPECT_EQ(read_metrics(crlf).at(0).lr, 0.1);
+}
+
+// A diverged evaluation can have a NaN or infinite loss: CSV writes "nan"/"inf" and reads them
+// back as they were; JSON writes null for both, read back as NaN. Either way the file loads
+// (a plot leaves such points out) instead of failing on its own writer's output.
+TEST(Metrics, NonFiniteValuesRoundTrip) {
+  const test::TempDir dir;
+  for (const char* name : {"run.jsonl", "run.csv"}) {
+    SCOPED_TRACE(name);
+    const std::string path = dir.file(name);
+    EpochMetrics m = record(1);
+    m.test_loss = std::nan("");
+    m.train_loss = std::numeric_limits<double>::infinity();
+    { MetricsWriter(path, false).write(m); }
+    const std::vector<EpochMetrics> back = read_metrics(path);
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_TRUE(std::isnan(back[0].test_loss));
+    EXPECT_FALSE(std::isfinite(back[0].train_loss));
+    EXPECT_EQ(back[0].test_acc, m.test_acc);
+  }
 }
 
 TEST(Metrics, EpochLineShowsTheNumbers) {

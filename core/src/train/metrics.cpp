@@ -1,5 +1,6 @@
 #include "cutrain/train/metrics.h"
 
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -14,6 +15,37 @@ constexpr const char* kCsvHeader =
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The epoch as the writer wrote it: a whole number (a double cast to int64 outside its range
+// would be undefined behaviour).
+int64_t epoch_number(double v, const std::string& where) {
+  if (!(v >= 0 && v <= 1e9 && v == std::floor(v)))
+    throw DataError(where + "epoch must be a whole number in [0, 1e9], got " + std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+
+// A CSV field: the whole of it is a number ("nan" and "inf" included, which %.9g writes).
+double csv_number(std::string f, const std::string& where) {
+  if (!f.empty() && f.back() == '\r') f.pop_back();  // CRLF line ends
+  size_t used = 0;
+  try {
+    const double v = std::stod(f, &used);
+    if (used == f.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw DataError(where + "'" + f + "' is not a number");
+}
+
+// A JSON field: a number, or null where the writer had a NaN (nlohmann::json writes NaN and
+// infinities as null).
+double json_number(const nlohmann::json& j, const char* key, bool required) {
+  if (!j.contains(key)) {
+    if (required) return j.at(key).get<double>();  // throws out_of_range naming the key
+    return 0.0;
+  }
+  const nlohmann::json& v = j.at(key);
+  return v.is_null() ? std::nan("") : v.get<double>();
 }
 
 }  // namespace
@@ -78,28 +110,23 @@ std::vector<EpochMetrics> read_metrics(const std::string& path) {
       std::istringstream fields(line);
       std::string f;
       std::vector<double> v;
-      while (std::getline(fields, f, ',')) {
-        try {
-          v.push_back(std::stod(f));
-        } catch (const std::exception&) {
-          throw DataError(where + "'" + f + "' is not a number");
-        }
-      }
+      while (std::getline(fields, f, ',')) v.push_back(csv_number(f, where));
       if (v.size() != 8) throw DataError(where + "expected 8 comma-separated fields");
-      m.epoch = static_cast<int64_t>(v[0]);
+      m.epoch = epoch_number(v[0], where);
       m.train_loss = v[1], m.train_acc = v[2], m.test_loss = v[3], m.test_acc = v[4];
       m.examples_per_sec = v[5], m.seconds = v[6], m.lr = v[7];
     } else {
       try {
         const nlohmann::json j = nlohmann::json::parse(line);
-        m.epoch = j.at("epoch").get<int64_t>();
-        m.train_loss = j.at("train_loss").get<double>();
-        m.train_acc = j.at("train_acc").get<double>();
-        m.test_loss = j.value("test_loss", 0.0);
-        m.test_acc = j.at("test_acc").get<double>();
-        m.examples_per_sec = j.value("examples_per_sec", 0.0);
-        m.seconds = j.value("seconds", 0.0);
-        m.lr = j.value("lr", 0.0);
+        if (!j.is_object()) throw DataError(where + "not a metrics record: not a JSON object");
+        m.epoch = epoch_number(j.at("epoch").get<double>(), where);
+        m.train_loss = json_number(j, "train_loss", true);
+        m.train_acc = json_number(j, "train_acc", true);
+        m.test_loss = json_number(j, "test_loss", false);
+        m.test_acc = json_number(j, "test_acc", true);
+        m.examples_per_sec = json_number(j, "examples_per_sec", false);
+        m.seconds = json_number(j, "seconds", false);
+        m.lr = json_number(j, "lr", false);
       } catch (const nlohmann::json::exception& e) {
         throw DataError(where + "not a metrics record: " + e.what());
       }
