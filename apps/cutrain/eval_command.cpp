@@ -45,7 +45,7 @@ int run_eval(const EvalConfig& c) {
   const int64_t resize = stored_resize(info.config_json, c.checkpoint);
   const Shape sample = resize > 0 ? Shape{test.channels, resize, resize}
                                   : Shape{test.channels, test.height, test.width};
-  Sequential model = make_model(info.model, sample);
+  Sequential model = stored_model(info.model, sample, c.checkpoint);
   model.build(sample, c.batch_size, choice.device, 0);
   load_checkpoint(c.checkpoint, model, nullptr, nullptr, ctx);
   PipelineOptions options;

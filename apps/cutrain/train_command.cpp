@@ -54,10 +54,10 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
                   "Clip gradients to this global L2 norm (0 = off)")
       ->capture_default_str();
   cmd->add_option("--batch-size", c.batch_size, "Examples per minibatch")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->check(CLI::Range(int64_t{1}, kMaxBatchSize))
       ->capture_default_str();
   cmd->add_option("--epochs", c.epochs, "Passes over the training set")
-      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->check(CLI::Range(int64_t{1}, kMaxEpochs))
       ->capture_default_str();
   cmd->add_option("--device", c.device, "auto (CUDA when usable), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
@@ -88,7 +88,7 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_option("--resize", c.resize,
                   "Resize the images bilinearly to NxN on the training device before the model "
                   "(d2l: 96 for resnet18 and densenet; 0 = off)")
-      ->check(CLI::Range(int64_t{0}, int64_t{4096}))
+      ->check(CLI::Range(int64_t{0}, kMaxResize))
       ->capture_default_str();
   cmd->add_flag("--cuda-graph", c.cuda_graph,
                 "CUDA only: capture forward, backward and optimizer step once per batch size "
@@ -139,13 +139,6 @@ InjectedSignal injected_signal() {
   else if (!rest.empty())
     f.step = 0;
   return f;
-}
-
-OptimizerOptions optimizer_options(const TrainConfig& c) {
-  OptimizerOptions options = c.optim;
-  options.lr = c.lr;  // resolved by run_train (adadelta's default is 1)
-  if (!std::isnan(c.eps)) options.eps = c.eps;
-  return options;
 }
 
 std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, Sequential& model,
@@ -206,7 +199,8 @@ int run_train(const TrainConfig& given) {
   Context ctx(choice.device);
   const Shape sample = c.resize > 0 ? Shape{train.channels, c.resize, c.resize}
                                     : Shape{train.channels, train.height, train.width};
-  Sequential model = make_model(c.model, sample);
+  Sequential model = c.resume_path.empty() ? make_model(c.model, sample)
+                                           : stored_model(c.model, sample, c.resume_path);
   model.build(sample, c.batch_size, choice.device, c.seed);
   std::printf("model: %s, %lld parameters, input %s%s\n", c.model.c_str(),
               static_cast<long long>(model.parameter_count()), to_string(sample).c_str(),

@@ -1,8 +1,12 @@
 #include "train_config.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "cutrain/error.h"
+#include "cutrain/models/registry.h"
+#include "cutrain/schedule/scheduler.h"
 
 namespace cutrain::app {
 namespace {
@@ -33,7 +37,56 @@ nlohmann::json to_json(const TrainConfig& c) {
 // Stored with the run but free to change on resume (train longer).
 constexpr const char* kEpochs = "epochs";
 
+[[noreturn]] void stored_error(const std::string& path, const std::string& what) {
+  throw DataError(path + ": stored configuration " + what);
+}
+
+// A count as the flags take it: a JSON integer in [lo, hi], lo >= 0 (a float would be cast to
+// an integer, undefined behaviour when it is out of range).
+uint64_t stored_count(const nlohmann::json& stored, const char* key, uint64_t lo, uint64_t hi,
+                      const std::string& path) {
+  const nlohmann::json& v = stored.at(key);
+  if (!v.is_number_integer())
+    stored_error(path, std::string("has ") + key + " " + v.dump() + ", expected a whole number");
+  // nlohmann::json keeps every integer >= 0 as unsigned: a signed one is negative.
+  if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi)
+    stored_error(path, std::string("has ") + key + " " + v.dump() + ", expected " +
+                           std::to_string(lo) + " to " + std::to_string(hi));
+  return v.get<uint64_t>();
+}
+
+bool is_one_of(const std::string& v, const std::vector<std::string>& names) {
+  return std::find(names.begin(), names.end(), v) != names.end();
+}
+
+// What the flags would have refused, refused in a stored configuration too: a damaged or
+// hand-edited checkpoint must not reach the model with an unknown name, or the optimizer with
+// a momentum of 7.
+void check_stored_values(const TrainConfig& r, const std::string& path) {
+  if (!is_one_of(r.model, model_names()))
+    stored_error(path, "names an unknown model '" + r.model + "'");
+  if (!is_one_of(r.optimizer, optimizer_names()))
+    stored_error(path, "names an unknown optimizer '" + r.optimizer + "'");
+  if (r.schedule_unit != "epoch" && r.schedule_unit != "step")
+    stored_error(path, "has schedule_unit '" + r.schedule_unit + "', expected epoch or step");
+  if (!(std::isfinite(r.lr) && r.lr > 0))
+    stored_error(path, "has lr " + std::to_string(r.lr) + ", expected a number > 0");
+  try {
+    validate_optimizer(r.optimizer, optimizer_options(r));
+    if (!r.scheduler.empty()) make_scheduler(r.scheduler, r.lr);
+  } catch (const ConfigError& e) {
+    stored_error(path, std::string("is invalid: ") + e.what());
+  }
+}
+
 }  // namespace
+
+OptimizerOptions optimizer_options(const TrainConfig& c) {
+  OptimizerOptions options = c.optim;
+  options.lr = c.lr;  // resolved by run_train (adadelta's default is 1)
+  if (!std::isnan(c.eps)) options.eps = c.eps;
+  return options;
+}
 
 std::string run_config_json(const TrainConfig& c) {
   nlohmann::json j = to_json(c);
@@ -69,7 +122,7 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
   TrainConfig r = c;
   try {
     if (!c.given.count(kEpochs) && stored.contains(kEpochs))
-      r.epochs = stored.at(kEpochs).get<int64_t>();
+      r.epochs = static_cast<int64_t>(stored_count(stored, kEpochs, 1, kMaxEpochs, path));
     r.model = stored.at("model").get<std::string>();
     r.optimizer = stored.at("optimizer").get<std::string>();
     r.lr = stored.at("lr").get<double>();
@@ -82,26 +135,36 @@ TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
     r.optim.weight_decay = stored.at("weight_decay").get<double>();
     r.decay_biases = stored.at("decay_biases").get<bool>();
     r.optim.clip_norm = stored.at("clip_norm").get<double>();
-    r.batch_size = stored.at("batch_size").get<int64_t>();
-    r.seed = stored.at("seed").get<uint64_t>();
-    r.train_limit = stored.at("train_limit").get<int64_t>();
+    r.batch_size = static_cast<int64_t>(stored_count(stored, "batch_size", 1, kMaxBatchSize, path));
+    r.seed = stored_count(stored, "seed", 0, UINT64_MAX, path);
+    r.train_limit = static_cast<int64_t>(stored_count(stored, "train_limit", 0, INT64_MAX, path));
     r.drop_last = stored.at("drop_last").get<bool>();
     r.precise_bn = stored.at("precise_bn").get<bool>();
-    r.resize = stored.at("resize").get<int64_t>();
+    r.resize = static_cast<int64_t>(stored_count(stored, "resize", 0, kMaxResize, path));
     r.scheduler = stored.at("scheduler").get<std::string>();
     r.schedule_unit = stored.at("schedule_unit").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     throw DataError(path + ": stored configuration is malformed: " + e.what());
   }
+  check_stored_values(r, path);
   return r;
 }
 
 int64_t stored_resize(const std::string& stored_json, const std::string& path) {
   try {
     const nlohmann::json stored = nlohmann::json::parse(stored_json);
-    return stored.is_object() ? stored.value("resize", int64_t{0}) : 0;
+    if (!stored.is_object() || !stored.contains("resize")) return 0;
+    return static_cast<int64_t>(stored_count(stored, "resize", 0, kMaxResize, path));
   } catch (const nlohmann::json::exception& e) {
     throw DataError(path + ": stored configuration is malformed: " + e.what());
+  }
+}
+
+Sequential stored_model(const std::string& name, const Shape& sample, const std::string& path) {
+  try {
+    return make_model(name, sample);
+  } catch (const ConfigError& e) {
+    throw DataError(path + ": the checkpoint's model cannot be built: " + e.what());
   }
 }
 

@@ -8,9 +8,16 @@
 #include <string>
 
 #include "cutrain/device.h"
+#include "cutrain/models/sequential.h"
 #include "cutrain/optim/optimizer.h"
 
 namespace cutrain::app {
+
+// Ranges of the run-defining counts, shared by the flags and the check of a resumed run's
+// stored configuration.
+inline constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
+inline constexpr int64_t kMaxEpochs = 1000000;
+inline constexpr int64_t kMaxResize = 4096;
 
 struct TrainConfig {
   // What defines the run (stored in checkpoints; fixed when resuming).
@@ -42,15 +49,27 @@ struct TrainConfig {
   std::set<std::string> given;  // long names of the flags given on the command line
 };
 
+/// The optimizer options of a configuration (`lr` and `eps` folded in).
+OptimizerOptions optimizer_options(const TrainConfig& c);
+
 /// The run-defining fields, and the planned epochs, as JSON.
 std::string run_config_json(const TrainConfig& c);
 /// `c` with the run-defining fields of a stored configuration (and its epochs unless --epochs
 /// is given); a run-defining flag given with a different value is a ConfigError naming the
-/// flag and both values.
+/// flag and both values. The stored values must pass what the flags check (model and
+/// optimizer names and values, counts in range, the scheduler spec): otherwise, and for
+/// anything that is not such a configuration, a DataError naming `checkpoint_path` and the key.
 TrainConfig resumed_config(const TrainConfig& c, const std::string& stored_json,
                            const std::string& checkpoint_path);
-/// The --resize of a stored configuration (0 when it has none: runs from before the flag).
+/// The --resize of a stored configuration (0 when it has none: runs from before the flag);
+/// DataError naming `checkpoint_path` when it is not a whole number in [0, kMaxResize].
 int64_t stored_resize(const std::string& stored_json, const std::string& checkpoint_path);
+
+/// make_model for the model a checkpoint names, with the sample shape its configuration implies:
+/// what make_model refuses (an unknown name, a LeNet with --resize) is a DataError naming
+/// `checkpoint_path`, since no flag of this invocation asked for it.
+Sequential stored_model(const std::string& name, const Shape& sample,
+                        const std::string& checkpoint_path);
 
 /// --cuda-graph and --data-on-device need CUDA: a ConfigError naming the flag and why the
 /// device is the CPU (e.g. --device auto found no GPU).

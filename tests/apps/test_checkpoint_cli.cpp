@@ -18,6 +18,7 @@
 #include "support/cli.h"
 #include "support/synthetic_data.h"
 #include "support/temp_dir.h"
+#include "train_config.h"
 
 namespace cutrain {
 namespace {
@@ -229,7 +230,18 @@ TEST_F(CheckpointCli, EvalOfADamagedCheckpointNamesIt) {
   const std::string junk = tmp_->file("junk.safetensors");
   std::ofstream(junk, std::ios::binary) << "this is not a checkpoint at all, just some text\n";
   const std::string gone = tmp_->file("gone.safetensors");
-  for (const std::string& path : {cut, junk, gone}) {
+  // Intact, but naming a model this build does not have, in its metadata and configuration.
+  const std::string alien = tmp_->file("alien.safetensors");
+  {
+    Context ctx(Device::CPU);
+    Sequential net = make_model("lenet");
+    net.build({1, 28, 28}, 8, Device::CPU, 0);
+    app::TrainConfig config;
+    config.model = "lenet-xl";
+    save_checkpoint(alien, {"lenet-xl", 1, app::run_config_json(config)}, net, nullptr, nullptr,
+                    ctx);
+  }
+  for (const std::string& path : {cut, junk, gone, alien}) {
     const CliResult r = run_cli("eval --checkpoint '" + path + "'" + common());
     EXPECT_EQ(r.code, 1) << r.output;
     EXPECT_TRUE(Contains(r.output, path));
