@@ -139,6 +139,12 @@ MUTANTS = [
      "  if (err != 0) {\n    ::unlink(tmp.c_str());", "  if (err != 0) {"),
     ("safetensors-overlap-allowed", "core/src/io/safetensors.cpp",
      "if (spans[i].begin < cursor) fail(", "if (false) fail("),
+    ("metrics-epoch-any-number", "core/src/train/metrics.cpp",
+     "if (!(v >= 0 && v <= 1e9 && v == std::floor(v)))", "if (!(v >= 0))"),
+    ("metrics-csv-partial-field", "core/src/train/metrics.cpp",
+     "    if (used == f.size()) return v;", "    return v;"),
+    ("stored-config-unchecked", "apps/cutrain/train_config.cpp",
+     "  check_stored_values(r, path);\n  return r;", "  return r;"),
 ]
 
 
