@@ -21,11 +21,15 @@ std::string to_string(const Shape& shape) {
 }
 
 int64_t numel_of(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) throw ConfigError("negative dimension in shape " + to_string(shape));
-    n *= d;
-  }
+  // A zero anywhere makes the product 0, even where the dimensions before it would overflow.
+  for (int64_t d : shape)
+    if (d == 0) return 0;
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw ConfigError("shape " + to_string(shape) + " has more elements than int64 counts");
   return n;
 }
 

@@ -46,6 +46,18 @@ TEST(TensorShape, NumelBytesRankAndDims) {
   EXPECT_EQ(to_string({2, 3, 5}), "[2, 3, 5]");
 }
 
+// Dimensions a file can claim (fuzzing the safetensors decoder): a zero after dimensions whose
+// product overflows is still an empty shape, and an overflowing product is an error, not UB.
+TEST(TensorShape, NumelNeverOverflows) {
+  const Shape huge(7, 1000);
+  Shape empty = huge;
+  empty.push_back(0);
+  EXPECT_EQ(numel_of(empty), 0);
+  EXPECT_THROW(numel_of(huge), ConfigError);
+  EXPECT_EQ(numel_of({int64_t{1} << 31, int64_t{1} << 31}), int64_t{1} << 62);
+  EXPECT_THROW(numel_of({int64_t{1} << 32, int64_t{1} << 31}), ConfigError);
+}
+
 TEST(TensorShape, NegativeDimensionsAreRejected) {
   EXPECT_THROW(numel_of({3, -1}), ConfigError);
   EXPECT_THROW(Tensor({2, -4}, Device::CPU), ConfigError);

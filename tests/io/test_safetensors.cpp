@@ -198,6 +198,32 @@ TEST(Safetensors, BadTensorEntriesNameTheTensor) {
   }
 }
 
+// Found by review of the fuzz target: the element count multiplied the dimensions in order, so
+// [1000 x 7, 0] overflowed int64 before reaching the zero. (Each dimension may be as large as
+// the data buffer allows, so the file holds 1000 floats in another tensor.)
+TEST(Safetensors, EmptyTensorWithLargeDimensionsDecodes) {
+  const std::string buffer = float_bytes(std::vector<float>(1000, 0.5f));
+  const std::string empty_shape = "[1000,1000,1000,1000,1000,1000,1000,0]";
+  const SafetensorsFile f =
+      decode_safetensors(frame(R"({"a":{"dtype":"F32","shape":[1000],"data_offsets":[0,4000]},)"
+                               R"("t":{"dtype":"F32","shape":)" +
+                                   empty_shape + R"(,"data_offsets":[4000,4000]}})",
+                               buffer),
+                         kSource);
+  ASSERT_EQ(f.tensors.size(), 2u);
+  const NamedArray* t = f.find("t");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->shape.size(), 8u);
+  EXPECT_TRUE(t->values.empty());
+  // Claiming bytes for it is an error, not an overflow.
+  const std::string msg =
+      decode_error(frame(R"({"a":{"dtype":"F32","shape":[999],"data_offsets":[0,3996]},)"
+                         R"("t":{"dtype":"F32","shape":)" +
+                             empty_shape + R"(,"data_offsets":[3996,4000]}})",
+                         buffer));
+  EXPECT_TRUE(Contains(msg, "tensor 't'") && Contains(msg, "expected 0")) << msg;
+}
+
 TEST(Safetensors, TensorsMustTileTheBuffer) {
   const std::string twelve = float_bytes({1, 2, 3});
   std::string msg = decode_error(frame(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"

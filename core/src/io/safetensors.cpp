@@ -121,7 +121,8 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
     NamedArray t;
     t.name = name;
     if (!v["shape"].is_array()) fail(where + ": shape is not an array");
-    // Dimensions are bounded by what the buffer can hold, so numel cannot overflow.
+    // A non-empty shape is bounded by what the buffer can hold, so its count cannot overflow;
+    // an empty one (a zero anywhere) counts 0 whatever its other dimensions are.
     uint64_t count = 1;
     bool empty = false;
     for (const auto& d : v["shape"]) {
@@ -132,6 +133,7 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
       empty = empty || dim == 0;
       t.shape.push_back(static_cast<int64_t>(dim));
     }
+    if (empty) count = 0;
     for (int64_t dim : t.shape) {
       if (empty) break;
       if (count > buffer / sizeof(float) / static_cast<uint64_t>(dim) + 1)
@@ -143,7 +145,7 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
         !off[1].is_number_unsigned())
       fail(where + ": data_offsets must be [begin, end]");
     const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
-    const uint64_t expect = static_cast<uint64_t>(numel_of(t.shape)) * sizeof(float);
+    const uint64_t expect = count * sizeof(float);
     if (end < begin || end > buffer)
       fail(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
            "] outside the " + std::to_string(buffer) + "-byte data buffer");
