@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cutrain/error.h"
@@ -48,11 +49,14 @@ uint64_t stored_count(const nlohmann::json& stored, const char* key, uint64_t lo
   const nlohmann::json& v = stored.at(key);
   if (!v.is_number_integer())
     stored_error(path, std::string("has ") + key + " " + v.dump() + ", expected a whole number");
-  // nlohmann::json keeps every integer >= 0 as unsigned: a signed one is negative.
-  if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi)
+  // Parsed text keeps integers >= 0 as unsigned, but a value set in code (the defaults filled
+  // in for older runs) may be a signed one >= 0.
+  const bool negative = !v.is_number_unsigned() && v.get<int64_t>() < 0;
+  const uint64_t n = negative ? 0 : v.get<uint64_t>();
+  if (negative || n < lo || n > hi)
     stored_error(path, std::string("has ") + key + " " + v.dump() + ", expected " +
                            std::to_string(lo) + " to " + std::to_string(hi));
-  return v.get<uint64_t>();
+  return n;
 }
 
 bool is_one_of(const std::string& v, const std::vector<std::string>& names) {
@@ -69,8 +73,11 @@ void check_stored_values(const TrainConfig& r, const std::string& path) {
     stored_error(path, "names an unknown optimizer '" + r.optimizer + "'");
   if (r.schedule_unit != "epoch" && r.schedule_unit != "step")
     stored_error(path, "has schedule_unit '" + r.schedule_unit + "', expected epoch or step");
-  if (!(std::isfinite(r.lr) && r.lr > 0))
-    stored_error(path, "has lr " + std::to_string(r.lr) + ", expected a number > 0");
+  if (!(std::isfinite(r.lr) && r.lr > 0)) {
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%.9g", r.lr);
+    stored_error(path, std::string("has lr ") + lr + ", expected a number > 0");
+  }
   try {
     validate_optimizer(r.optimizer, optimizer_options(r));
     if (!r.scheduler.empty()) make_scheduler(r.scheduler, r.lr);

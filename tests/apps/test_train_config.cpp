@@ -3,6 +3,7 @@
 // checkpoint is a DataError naming the file and the key, not a model built with batch size 0.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -38,6 +39,25 @@ TEST(StoredConfig, ResumesExactlyWhatWasStored) {
   EXPECT_EQ(stored_resize(stored, kPath), 32);
 }
 
+// Runs from before --resize, --drop-last and --precise-bn stored no such keys; they resume with
+// the flags off. (The defaults filled in are signed JSON integers, which the count check must
+// take as readily as the unsigned ones parsed from text.)
+TEST(StoredConfig, RunsFromBeforeNewerFlagsResume) {
+  const std::string old_run =
+      R"({"model":"lenet","optimizer":"sgd","lr":0.3,"momentum":0.9,"beta1":0.9,)"
+      R"("beta2":0.999,"gamma":0.9,"rho":0.9,"eps":null,"weight_decay":0.0,)"
+      R"("decay_biases":false,"clip_norm":0.0,"batch_size":256,"seed":0,)"
+      R"("train_limit":0,"scheduler":"","schedule_unit":"epoch","epochs":10})";
+  const TrainConfig r = resumed_config(TrainConfig{}, old_run, kPath);
+  EXPECT_EQ(r.resize, 0);
+  EXPECT_FALSE(r.drop_last);
+  EXPECT_FALSE(r.precise_bn);
+  EXPECT_EQ(r.batch_size, 256);
+  EXPECT_EQ(r.epochs, 10);
+  EXPECT_TRUE(std::isnan(r.eps));
+  EXPECT_EQ(stored_resize(old_run, kPath), 0);
+}
+
 // Each stored value that the flag would have refused, and what the message must say.
 TEST(StoredConfig, ValuesTheFlagsRefuseAreDataErrorsNamingTheFileAndKey) {
   const nlohmann::json good = nlohmann::json::parse(run_config_json(a_run()));
@@ -59,7 +79,7 @@ TEST(StoredConfig, ValuesTheFlagsRefuseAreDataErrorsNamingTheFileAndKey) {
       {"model", "lenet-xl", "unknown model 'lenet-xl'"},
       {"optimizer", "lion", "unknown optimizer 'lion'"},
       {"schedule_unit", "hour", "schedule_unit 'hour'"},
-      {"lr", -0.1, "lr -0.100000, expected a number > 0"},
+      {"lr", -1e-9, "lr -1e-09, expected a number > 0"},
       {"lr", 0, "expected a number > 0"},
       {"beta1", 1.0, "--beta1"},
       {"eps", -1.0, "--eps"},
