@@ -14,13 +14,22 @@ SECONDS_EACH=${SECONDS_EACH:-60}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors idx checkpoint scheduler_spec metrics_plot airfoil stored_config)
 
-if ! command -v clang++ >/dev/null || ! [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ]; then
+# libFuzzer ships with clang's runtime libraries: check by linking, whatever their layout.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' \
+  > "$probe/probe.cpp"
+if ! clang++ -fsanitize=fuzzer "$probe/probe.cpp" -o "$probe/probe" 2>/dev/null; then
   echo "fuzz.sh needs clang with libFuzzer: apt-get install -y clang libclang-rt-dev libomp-dev" >&2
   exit 2
 fi
+# Debug (-g, assertions on) with our own -O1: RelWithDebInfo would append -O2 -DNDEBUG.
 flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCUTRAIN_CUDA=OFF \
+# Reconfigured when the flags change (an old tree would keep the old ones).
+cache="$BUILD_DIR/CMakeCache.txt"
+if [ ! -f "$cache" ] || ! grep -qF -- "CMAKE_CXX_FLAGS:STRING=$flags" "$cache" ||
+   ! grep -qx "CMAKE_BUILD_TYPE:STRING=Debug" "$cache"; then
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCUTRAIN_CUDA=OFF \
     -DCUTRAIN_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"

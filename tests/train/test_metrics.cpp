@@ -237,7 +237,7 @@ TEST(Metrics, FieldsMustBeWholeNumbersAndNothingMore) {
     EXPECT_TRUE(Contains(msg, c.says)) << msg;
   }
   const std::string crlf = dir.file("crlf.csv");
-  write_text(crlf, "1,0.5,0.8,0.6,0.7,100,1,0.1\r\n");
+  write_text(crlf, "1,0.5,0.8,0.6,0.7,100,1,0.1\r\n\r\n");  // and a blank last line
   EXPECT_EQ(read_metrics(crlf).at(0).lr, 0.1);
 }
 

@@ -26,8 +26,7 @@ int64_t epoch_number(double v, const std::string& where) {
 }
 
 // A CSV field: the whole of it is a number ("nan" and "inf" included, which %.9g writes).
-double csv_number(std::string f, const std::string& where) {
-  if (!f.empty() && f.back() == '\r') f.pop_back();  // CRLF line ends
+double csv_number(const std::string& f, const std::string& where) {
   size_t used = 0;
   try {
     const double v = std::stod(f, &used);
@@ -103,6 +102,7 @@ std::vector<EpochMetrics> read_metrics(const std::string& path) {
   int64_t number = 0;
   while (std::getline(in, line)) {
     ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF line ends
     if (line.empty() || (csv && line.rfind("epoch,", 0) == 0)) continue;
     const std::string where = path + ":" + std::to_string(number) + ": ";
     EpochMetrics m;
