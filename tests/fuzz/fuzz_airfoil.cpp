@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cutrain::fuzz;
   if (size == 0) return 0;
   const int64_t rows = 1 + data[0] % 8;
-  const std::string& path = scratch_path(".dat");
+  const std::string path = scratch_path(".dat");
   write_file(path, data + 1, size - 1);
   lab::RegressionData d;
   if (!loads_or_rejects<DataError>(path, [&] { d = lab::load_airfoil(path, rows); })) return 0;

@@ -80,9 +80,13 @@ void write_fuzz_seeds(const std::filesystem::path& dir) {
   CheckpointInfo stopped{"tiny", 1, "{}"};
   stopped.batches_done = 3, stopped.loss_sum = 1.5, stopped.hits = 4;
   save_checkpoint((dir / "stopped_mid_epoch").string(), stopped, r.model, r.optimizer.get(),
+                  r.scheduler.get(), r.ctx);
+  // Without scheduler state: refused by a run whose scheduler has state to restore.
+  save_checkpoint((dir / "reject_no_scheduler_state").string(), stopped, r.model, r.optimizer.get(),
                   nullptr, r.ctx);
-  save_checkpoint((dir / "model_only").string(), {"tiny", 1, "{}"}, r.model, nullptr, nullptr,
-                  r.ctx);
+  // Without optimizer state: refused by a run that has an optimizer.
+  save_checkpoint((dir / "reject_model_only").string(), {"tiny", 1, "{}"}, r.model, nullptr,
+                  nullptr, r.ctx);
 }
 
 }  // namespace cutrain::fuzz
@@ -91,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cutrain;
   using namespace cutrain::fuzz;
   Run& r = run();
-  const std::string& path = scratch_path(".safetensors");
+  const std::string path = scratch_path(".safetensors");
   write_file(path, data, size);
   const Run::Snapshot before = r.snapshot();
   CheckpointInfo info;
@@ -104,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const Run::Snapshot after = r.snapshot();
-  const std::string& again = scratch_path(".resaved.safetensors");
+  const std::string again = scratch_path(".resaved.safetensors");
   save_checkpoint(again, info, r.model, r.optimizer.get(), r.scheduler.get(), r.ctx);
   const bool reloaded = loads_or_rejects<DataError>(
       again, [&] { load_checkpoint(again, r.model, r.optimizer.get(), r.scheduler.get(), r.ctx); });

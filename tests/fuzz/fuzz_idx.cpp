@@ -22,7 +22,7 @@ void write_fuzz_seeds(const std::filesystem::path& dir) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cutrain;
   using namespace cutrain::fuzz;
-  const std::string& path = scratch_path(".idx");
+  const std::string path = scratch_path(".idx");
   write_file(path, data, size);
   data::IdxArray a;
   if (!loads_or_rejects<DataError>(path, [&] { a = data::read_idx(path); })) return 0;

@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cutrain;
   using namespace cutrain::fuzz;
   if (size == 0) return 0;
-  const std::string& path = scratch_path(data[0] & 1 ? ".csv" : ".jsonl");
+  const std::string path = scratch_path(data[0] & 1 ? ".csv" : ".jsonl");
   write_file(path, data + 1, size - 1);
   std::vector<EpochMetrics> rows;
   if (!loads_or_rejects<DataError>(path, [&] { rows = read_metrics(path); })) return 0;

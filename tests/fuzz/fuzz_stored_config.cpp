@@ -25,11 +25,13 @@ bool is_one_of(const std::string& v, const std::vector<std::string>& names) {
 
 void write_fuzz_seeds(const std::filesystem::path& dir) {
   app::TrainConfig c;
-  write_file(dir / "defaults", "\x00" + app::run_config_json(c));
+  // The first byte says which flags were given: none here.
+  write_file(dir / "defaults", std::string(1, '\0') + app::run_config_json(c));
   c.model = "lenet-bn", c.optimizer = "adam", c.lr = 0.001, c.eps = 1e-7, c.batch_size = 64;
   c.scheduler = "cosine:max_update=20,warmup=2", c.schedule_unit = "step", c.resize = 32;
   c.train_limit = 512, c.drop_last = true, c.precise_bn = true, c.seed = 42;
-  write_file(dir / "adam_cosine", "\x07" + app::run_config_json(c));
+  write_file(dir / "adam_cosine_longer", "\x01" + app::run_config_json(c));  // --epochs 12
+  write_file(dir / "reject_lr_differs", "\x02" + app::run_config_json(c));   // --lr 0.3
   write_file(dir / "before_resize",
              std::string("\x00", 1) +
                  R"({"model":"lenet","optimizer":"sgd","lr":0.3,"momentum":0.9,"beta1":0.9,)"
@@ -59,9 +61,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const DataError& e) {
     check(std::string(e.what()).find(kPath) != std::string::npos,
           std::string("rejection without the path: ") + e.what());
+    ++rejections();
   } catch (const ConfigError& e) {
     check(std::string(e.what()).find("differs from the resumed run") != std::string::npos,
           std::string("a ConfigError that is not about a given flag: ") + e.what());
+    ++rejections();
   } catch (const std::exception& e) {
     fail(std::string("unexpected exception: ") + e.what());
   }

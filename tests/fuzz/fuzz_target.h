@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -20,13 +21,21 @@
 #include <fstream>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace cutrain::fuzz {
 
-/// Writes the target's seed inputs into `dir` (which exists).
+/// Writes the target's seed inputs into `dir` (which exists). Seeds are valid inputs: the
+/// replay fails if one is rejected anywhere, unless its file name starts with "reject_".
 void write_fuzz_seeds(const std::filesystem::path& dir);
+
+/// Rejections seen since the replay last reset it (every clean rejection counts one).
+inline int& rejections() {
+  static int count = 0;
+  return count;
+}
 
 [[noreturn]] inline void fail(const std::string& what) {
   std::fprintf(stderr, "fuzz contract broken: %s\n", what.c_str());
@@ -48,17 +57,33 @@ bool loads_or_rejects(const std::string& name, F&& parse) {
   } catch (const Allowed& e) {
     check(std::string(e.what()).find(name) != std::string::npos,
           std::string("rejection without '") + name + "': " + e.what());
+    ++rejections();
+    if (std::getenv("CUTRAIN_FUZZ_VERBOSE")) std::fprintf(stderr, "    rejected: %s\n", e.what());
     return false;
   } catch (const std::exception& e) {
     fail(std::string("unexpected ") + typeid(e).name() + ": " + e.what());
   }
 }
 
-/// A file of this process's own (parsers that take a path read it), rewritten for each input.
-inline const std::string& scratch_path(const char* suffix) {
-  static const std::string path = (std::filesystem::temp_directory_path() /
-                                   ("cutrain-fuzz-" + std::to_string(::getpid()) + suffix))
-                                      .string();
+/// Files made by scratch_path, removed when the process exits.
+inline std::vector<std::string>& scratch_files() {
+  static std::vector<std::string> files;
+  return files;
+}
+
+inline void remove_scratch_files() {
+  for (const std::string& f : scratch_files()) std::remove(f.c_str());
+}
+
+/// A file of this process's own for one suffix (parsers that take a path read it; some choose
+/// the format by the suffix), rewritten for each input and removed at exit.
+inline std::string scratch_path(const std::string& suffix) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("cutrain-fuzz-" + std::to_string(::getpid()) + suffix))
+                               .string();
+  std::vector<std::string>& files = scratch_files();
+  if (files.empty()) std::atexit(remove_scratch_files);
+  if (std::find(files.begin(), files.end(), path) == files.end()) files.push_back(path);
   return path;
 }
 

@@ -1,6 +1,7 @@
 // The fuzz targets without libFuzzer: writes the target's seeds into a temporary directory and
 // runs each of them, then every file under the directories given as arguments (a corpus, or
-// tests/fuzz/regressions/<target>). A broken contract aborts (see fuzz_target.h); a clean run
+// tests/fuzz/regressions/<target>). A broken contract aborts (see fuzz_target.h), and so does a
+// seed that is rejected (or, named "reject_*", accepted); a clean run
 // prints how many inputs it ran and exits 0. `--write-seeds DIR` only writes the seeds into DIR
 // (scripts/fuzz.sh starts each fuzzer's corpus from them).
 #include <algorithm>
@@ -27,11 +28,14 @@ std::vector<fs::path> files_under(const fs::path& root) {
   return files;
 }
 
-void run(const fs::path& file) {
+// Runs one input; returns how many rejections it caused.
+int run(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::cerr << "  " << file.filename().string() << " (" << bytes.size() << " bytes)\n";
+  cutrain::fuzz::rejections() = 0;
   LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  return cutrain::fuzz::rejections();
 }
 
 }  // namespace
@@ -49,7 +53,14 @@ int main(int argc, char** argv) {
   try {
     cutrain::fuzz::write_fuzz_seeds(seeds);
     std::cerr << "seeds:\n";
-    for (const fs::path& f : files_under(seeds)) run(f), ++count;
+    for (const fs::path& f : files_under(seeds)) {
+      // A valid input refused is as much a defect as an invalid one accepted.
+      const bool expect_rejection = f.filename().string().rfind("reject_", 0) == 0;
+      if ((run(f) > 0) != expect_rejection)
+        cutrain::fuzz::fail("seed " + f.filename().string() +
+                            (expect_rejection ? " was not rejected" : " was rejected"));
+      ++count;
+    }
     for (int i = 1; i < argc; ++i) {
       if (!fs::exists(argv[i])) continue;  // a target without regressions yet
       std::cerr << argv[i] << ":\n";
