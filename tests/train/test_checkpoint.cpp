@@ -288,6 +288,21 @@ TEST_F(Checkpoint, OverwritingLeavesOneCompleteFile) {
 // target (a tensor missing, renamed or reshaped; bad or missing metadata). Each either loads or
 // is a DataError naming the file that leaves weights, optimizer and scheduler as they were;
 // the byte-level fuzz (test_idx_fuzz.cpp) mostly stops in the decoder, before these checks.
+// A checkpoint saved without a scheduler, loaded by a run whose scheduler has state: the
+// message says so, instead of naming a missing key of that state.
+TEST_F(Checkpoint, MissingSchedulerStateIsNamed) {
+  Job a("adam", 3, 1);
+  a.save(path_);
+  SafetensorsFile f = read_safetensors(path_);
+  f.metadata.erase("scheduler_state");
+  write_safetensors(path_, f);
+  Job b("adam", 8, 1);
+  const std::string msg =
+      data_error_message([&] { load_checkpoint(path_, b.net, b.opt.get(), b.sched.get(), b.ctx); });
+  EXPECT_TRUE(Contains(msg, path_ + ": holds no scheduler state")) << msg;
+  EXPECT_TRUE(Contains(msg, "plateau")) << msg;
+}
+
 TEST_F(Checkpoint, StructuredDamageIsRejectedBeforeAnythingChanges) {
   Job a("adam", 3, 1);
   a.save(path_);

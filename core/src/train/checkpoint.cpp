@@ -154,6 +154,9 @@ CheckpointInfo load_checkpoint(const std::string& path, Sequential& model, Optim
     }
   }
   SchedulerState sched_state;
+  if (scheduler && !f.metadata.count("scheduler_state") && !scheduler->state().empty())
+    throw DataError(path + ": holds no scheduler state, and the run's scheduler " +
+                    scheduler->describe() + " keeps state that a resumed run must restore");
   if (scheduler && f.metadata.count("scheduler_state")) {
     try {
       sched_state = nlohmann::json::parse(f.metadata.at("scheduler_state")).get<SchedulerState>();
