@@ -226,6 +226,10 @@ TEST(Metrics, FieldsMustBeWholeNumbersAndNothingMore) {
       {"fraction.jsonl", "{\"epoch\":2.5,\"train_loss\":1,\"train_acc\":1,\"test_acc\":1}\n",
        "epoch must be a whole number"},
       {"array.jsonl", "[1,2,3]\n", "not a JSON object"},
+      {"bool.jsonl", "{\"epoch\":1,\"train_loss\":true,\"train_acc\":1,\"test_acc\":1}\n",
+       "train_loss is true, expected a number"},
+      {"null_epoch.jsonl", "{\"epoch\":null,\"train_loss\":1,\"train_acc\":1,\"test_acc\":1}\n",
+       "epoch must be a whole number"},
       {"text.jsonl", "{\"epoch\":1,\"train_loss\":\"low\",\"train_acc\":1,\"test_acc\":1}\n",
        "not a metrics record"},
   };

@@ -37,14 +37,19 @@ double csv_number(const std::string& f, const std::string& where) {
 }
 
 // A JSON field: a number, or null where the writer had a NaN (nlohmann::json writes NaN and
-// infinities as null).
-double json_number(const nlohmann::json& j, const char* key, bool required) {
+// infinities as null). get<double>() alone would also take true and false as 1 and 0.
+double json_number(const nlohmann::json& j, const char* key, bool required,
+                   const std::string& where) {
   if (!j.contains(key)) {
     if (required) return j.at(key).get<double>();  // throws out_of_range naming the key
     return 0.0;
   }
   const nlohmann::json& v = j.at(key);
-  return v.is_null() ? std::nan("") : v.get<double>();
+  if (v.is_null()) return std::nan("");
+  if (!v.is_number())
+    throw DataError(where + "not a metrics record: " + key + " is " + v.dump() +
+                    ", expected a number");
+  return v.get<double>();
 }
 
 }  // namespace
@@ -119,14 +124,14 @@ std::vector<EpochMetrics> read_metrics(const std::string& path) {
       try {
         const nlohmann::json j = nlohmann::json::parse(line);
         if (!j.is_object()) throw DataError(where + "not a metrics record: not a JSON object");
-        m.epoch = epoch_number(j.at("epoch").get<double>(), where);
-        m.train_loss = json_number(j, "train_loss", true);
-        m.train_acc = json_number(j, "train_acc", true);
-        m.test_loss = json_number(j, "test_loss", false);
-        m.test_acc = json_number(j, "test_acc", true);
-        m.examples_per_sec = json_number(j, "examples_per_sec", false);
-        m.seconds = json_number(j, "seconds", false);
-        m.lr = json_number(j, "lr", false);
+        m.epoch = epoch_number(json_number(j, "epoch", true, where), where);
+        m.train_loss = json_number(j, "train_loss", true, where);
+        m.train_acc = json_number(j, "train_acc", true, where);
+        m.test_loss = json_number(j, "test_loss", false, where);
+        m.test_acc = json_number(j, "test_acc", true, where);
+        m.examples_per_sec = json_number(j, "examples_per_sec", false, where);
+        m.seconds = json_number(j, "seconds", false, where);
+        m.lr = json_number(j, "lr", false, where);
       } catch (const nlohmann::json::exception& e) {
         throw DataError(where + "not a metrics record: " + e.what());
       }
