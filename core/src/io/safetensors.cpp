@@ -123,7 +123,6 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
     if (!v["shape"].is_array()) fail(where + ": shape is not an array");
     // A non-empty shape is bounded by what the buffer can hold, so its count cannot overflow;
     // an empty one (a zero anywhere) counts 0 whatever its other dimensions are.
-    uint64_t count = 1;
     bool empty = false;
     for (const auto& d : v["shape"]) {
       if (!d.is_number_unsigned()) fail(where + ": shape holds " + d.dump());
@@ -133,7 +132,7 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
       empty = empty || dim == 0;
       t.shape.push_back(static_cast<int64_t>(dim));
     }
-    if (empty) count = 0;
+    uint64_t count = empty ? 0 : 1;
     for (int64_t dim : t.shape) {
       if (empty) break;
       if (count > buffer / sizeof(float) / static_cast<uint64_t>(dim) + 1)

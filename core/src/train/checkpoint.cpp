@@ -154,14 +154,18 @@ CheckpointInfo load_checkpoint(const std::string& path, Sequential& model, Optim
     }
   }
   SchedulerState sched_state;
-  if (scheduler && !f.metadata.count("scheduler_state") && !scheduler->state().empty())
-    throw DataError(path + ": holds no scheduler state, and the run's scheduler " +
-                    scheduler->describe() + " keeps state that a resumed run must restore");
-  if (scheduler && f.metadata.count("scheduler_state")) {
-    try {
-      sched_state = nlohmann::json::parse(f.metadata.at("scheduler_state")).get<SchedulerState>();
-    } catch (const nlohmann::json::exception& e) {
-      throw DataError(path + ": scheduler_state is not a JSON object of numbers: " + e.what());
+  if (scheduler) {
+    const auto stored = f.metadata.find("scheduler_state");
+    if (stored == f.metadata.end()) {
+      if (!scheduler->state().empty())
+        throw DataError(path + ": holds no scheduler state, and the run's scheduler " +
+                        scheduler->describe() + " keeps state that a resumed run must restore");
+    } else {
+      try {
+        sched_state = nlohmann::json::parse(stored->second).get<SchedulerState>();
+      } catch (const nlohmann::json::exception& e) {
+        throw DataError(path + ": scheduler_state is not a JSON object of numbers: " + e.what());
+      }
     }
   }
 
