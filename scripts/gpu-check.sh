@@ -8,7 +8,8 @@
 #             graph vs device-resident data)
 #   bench     LeNet training eager / --cuda-graph / + --data-on-device against the PyTorch peer;
 #             Adam step against torch's fused Adam; batch norm against cuDNN
-#   models    ResNet-18 and DenseNet at 96x96 (accuracy, examples/s, peak memory)
+#   models    ResNet-18 and DenseNet at 96x96 (accuracy, examples/s, peak memory), with --tf32
+#             unless the TF32 tests failed (MODEL_MATH=full|tf32 decides instead)
 #   sanitize  compute-sanitizer memcheck + racecheck over the kernel-level gpu tests
 #   profile   ncu: the kernels of two eager LeNet steps, their count and GPU time
 #   compile   the PyTorch peer under torch.compile (slow to start, so last)
@@ -160,6 +161,11 @@ stage_bench() {
   timed 40 env CUTRAIN_CUBLASLT=0 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" \
     --cuda-graph > "$log" 2>&1
   row "cutrain lenet graph CUBLASLT=0" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
+  # A/B: TF32 tensor cores for LeNet's convolutions and GEMMs (small ones: little to gain).
+  log="$LOGS/bench-train--cuda-graph--tf32.log"
+  timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
+    --tf32 > "$log" 2>&1
+  row "cutrain lenet graph --tf32" "$(pick '^median' "$log")"
   # A/B: activations as layers of their own (not absorbed by the conv/linear before them).
   log="$LOGS/bench-train--cuda-graph--unfused.log"
   timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
@@ -208,11 +214,17 @@ torch_lenet() {
 stage_compile() { torch_lenet --compile 90; }
 
 stage_models() {
-  local m
+  local m math=${MODEL_MATH:-auto} flags=()
+  # TF32 convolutions (PyTorch's default for cuDNN) unless the TF32 layer tests failed here.
+  if [ "$math" = auto ]; then
+    math=tf32
+    grep -qE 'Tf32.*(Failed|Timeout|Exception|SEGFAULT)' "$LOGS/gpu-tests.log" 2>/dev/null && math=full
+  fi
+  [ "$math" = tf32 ] && flags=(--tf32)
   for m in resnet18 densenet; do
     timed 150 "$CLI" train --device cuda --model "$m" --resize 96 --epochs "$MODEL_EPOCHS" \
-      --cuda-graph --no-progress --metrics "$LOGS/$m.jsonl" > "$LOGS/train-$m.log" 2>&1
-    row "$m 96x96" "$(pick_last '^epoch' "$LOGS/train-$m.log")"
+      --cuda-graph "${flags[@]}" --no-progress --metrics "$LOGS/$m.jsonl" > "$LOGS/train-$m.log" 2>&1
+    row "$m 96x96 ($math)" "$(pick_last '^epoch' "$LOGS/train-$m.log")"
     row "$m memory" "$(pick_last '^memory' "$LOGS/train-$m.log")"
   done
 }

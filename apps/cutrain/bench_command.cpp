@@ -1,7 +1,4 @@
 #include "bench_command.h"
-#include "number_flags.h"
-
-#include "train_config.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -11,10 +8,13 @@
 #include "cutrain/bench/optimizer_bench.h"
 #include "cutrain/context.h"
 #include "cutrain/data/fashion_mnist.h"
-#include "cutrain/train/trainer.h"
 #include "cutrain/models/linear.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/optim/optimizer.h"
+#include "cutrain/train/trainer.h"
+#include "device_flags.h"
+#include "number_flags.h"
+#include "train_config.h"
 
 namespace cutrain::app {
 
@@ -56,6 +56,7 @@ BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTra
   train->add_flag("--unfused", t.unfused,
                   "Run activation layers on their own, not absorbed by the conv/linear before "
                   "them (for comparison)");
+  add_tf32_flag(train, t.tf32);
   bench->require_subcommand(1);
   CLI::App* opt = bench->add_subcommand("optimizer", "Time one fused optimizer step");
   opt->add_option("--optimizer", c.optimizer, "Optimizer")
@@ -76,11 +77,11 @@ BenchCommands add_bench_command(CLI::App& app, BenchOptimizerConfig& c, BenchTra
 
 int run_bench_train(const BenchTrainConfig& c) {
   const DeviceChoice choice = choose_device(c.device);
-  check_cuda_only_flags(c.cuda_graph, c.data_on_device, choice);
+  check_cuda_only_flags({c.cuda_graph, c.data_on_device, c.tf32}, choice);
   const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
   const data::ImageDataset train = data::load_fashion_mnist(dir, data::Split::Train);
   const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
-  Context ctx(choice.device);
+  Context ctx(choice.device, c.tf32 ? Float32Math::TF32 : Float32Math::Full);
   Sequential model = make_model(c.model);
   model.set_fuse_activations(!c.unfused);
   model.build({train.channels, train.height, train.width}, c.batch_size, choice.device, 0);
@@ -97,7 +98,7 @@ int run_bench_train(const BenchTrainConfig& c) {
   std::sort(sorted.begin(), sorted.end());
   const std::string mode = std::string(c.cuda_graph ? "graph" : "eager") +
                            (c.data_on_device ? " + data-on-device" : "") +
-                           (c.unfused ? ", unfused activations" : "");
+                           (c.unfused ? ", unfused activations" : "") + (c.tf32 ? ", tf32" : "");
   std::printf("bench train: %s on %s, batch %lld, sgd, %s; examples/sec per epoch:",
               c.model.c_str(), device_name(choice.device), static_cast<long long>(c.batch_size),
               mode.c_str());
@@ -162,18 +163,21 @@ CLI::App* add_time_command(CLI::App& app, TimeConfig& c) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
       ->capture_default_str();
   add_timing_options(cmd, c.device, c.iterations, c.warmup, "forward+backward passes");
+  add_tf32_flag(cmd, c.tf32);
   return cmd;
 }
 
 int run_time(const TimeConfig& c) {
   const DeviceChoice choice = choose_device(c.device);
-  Context ctx(choice.device);
+  check_cuda_only_flags({false, false, c.tf32}, choice);
+  Context ctx(choice.device, c.tf32 ? Float32Math::TF32 : Float32Math::Full);
   Sequential model = make_model(c.model);
   const Shape sample{1, 28, 28};
   model.build(sample, c.batch_size, choice.device, 0);
   const NetworkTiming t = time_layers(model, sample, c.warmup, c.iterations, ctx);
-  std::printf("%s on %s, batch %lld, average of %d iterations (ms)\n", c.model.c_str(),
-              device_name(choice.device), static_cast<long long>(c.batch_size), t.iterations);
+  std::printf("%s on %s%s, batch %lld, average of %d iterations (ms)\n", c.model.c_str(),
+              device_name(choice.device), c.tf32 ? " (tf32)" : "",
+              static_cast<long long>(c.batch_size), t.iterations);
   std::printf("%-22s %10s %10s\n", "layer", "forward", "backward");
   for (const LayerTime& l : t.layers)
     std::printf("%-22s %10.4f %10.4f\n", l.name.c_str(), l.forward_ms, l.backward_ms);

@@ -29,6 +29,7 @@ struct BenchTrainConfig {
   bool cuda_graph = false;
   bool data_on_device = false;
   bool unfused = false;  // activation layers run on their own (A/B of absorbed activations)
+  bool tf32 = false;
 };
 
 struct BenchCommands {
@@ -53,6 +54,7 @@ struct TimeConfig {
   int64_t batch_size = 256;
   int iterations = 50;
   int warmup = 5;
+  bool tf32 = false;
 };
 
 CLI::App* add_time_command(CLI::App& app, TimeConfig& config);

@@ -11,6 +11,7 @@
 #include "cutrain/train/batch_pipeline.h"
 #include "cutrain/train/checkpoint.h"
 #include "cutrain/train/metrics.h"
+#include "device_flags.h"
 #include "train_config.h"
 
 namespace cutrain::app {
@@ -32,15 +33,17 @@ CLI::App* add_eval_command(CLI::App& app, EvalConfig& c) {
                 "Then recompute every batch norm's statistics over the training set with the "
                 "checkpoint's weights (the running averages lag weights trained at a high lr) "
                 "and evaluate again");
+  add_tf32_flag(cmd, c.tf32);
   return cmd;
 }
 
 int run_eval(const EvalConfig& c) {
-  const CheckpointInfo info = read_checkpoint_info(c.checkpoint);
   const DeviceChoice choice = choose_device(c.device);
+  check_cuda_only_flags({false, false, c.tf32}, choice);
+  const CheckpointInfo info = read_checkpoint_info(c.checkpoint);
   const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
   const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
-  Context ctx(choice.device);
+  Context ctx(choice.device, c.tf32 ? Float32Math::TF32 : Float32Math::Full);
   // A run trained with --resize is evaluated on images resized the same way.
   const int64_t resize = stored_resize(info.config_json, c.checkpoint);
   const Shape sample = resize > 0 ? Shape{test.channels, resize, resize}

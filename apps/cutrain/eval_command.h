@@ -14,6 +14,7 @@ struct EvalConfig {
   std::string device = "auto";
   int64_t batch_size = 1000;
   bool precise_bn = false;  // also evaluate with batch-norm statistics of the training set
+  bool tf32 = false;
 };
 
 struct PlotConfig {

@@ -1,8 +1,4 @@
 #include "train_command.h"
-#include "number_flags.h"
-
-#include "progress.h"
-#include "schedule_command.h"
 
 #include <atomic>
 #include <csignal>
@@ -14,14 +10,18 @@
 #include <string>
 
 #include "cutrain/context.h"
+#include "cutrain/data/fashion_mnist.h"
 #include "cutrain/error.h"
 #include "cutrain/memory_stats.h"
-#include "cutrain/data/fashion_mnist.h"
 #include "cutrain/models/registry.h"
 #include "cutrain/optim/optimizer.h"
 #include "cutrain/train/checkpoint.h"
 #include "cutrain/train/metrics.h"
 #include "cutrain/train/trainer.h"
+#include "device_flags.h"
+#include "number_flags.h"
+#include "progress.h"
+#include "schedule_command.h"
 
 namespace cutrain::app {
 
@@ -96,6 +96,7 @@ CLI::App* add_train_command(CLI::App& app, TrainConfig& c) {
   cmd->add_flag("--data-on-device", c.data_on_device,
                 "CUDA only: keep the data set on the GPU (~55 MB) and shuffle and gather the "
                 "batches there instead of copying each batch from pinned host memory");
+  add_tf32_flag(cmd, c.tf32);
   cmd->add_option("--scheduler", c.scheduler, scheduler_help());
   cmd->add_option("--schedule-unit", c.schedule_unit,
                   "What the scheduler's t counts: epoch (default) or step (updates)")
@@ -188,7 +189,7 @@ int run_train(const TrainConfig& given) {
   if (!c.scheduler.empty()) scheduler = make_scheduler(c.scheduler, c.lr);
   const DeviceChoice choice = choose_device(c.device);
   std::printf("device: %s (%s)\n", device_name(choice.device), choice.reason.c_str());
-  check_cuda_only_flags(c.cuda_graph, c.data_on_device, choice);
+  check_cuda_only_flags({c.cuda_graph, c.data_on_device, c.tf32}, choice);
 
   const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
   const data::ImageDataset train = data::load_fashion_mnist(dir, data::Split::Train);
@@ -196,15 +197,16 @@ int run_train(const TrainConfig& given) {
   std::printf("data: %s: %lld train, %lld test images\n", dir.c_str(),
               static_cast<long long>(train.count), static_cast<long long>(test.count));
 
-  Context ctx(choice.device);
+  Context ctx(choice.device, c.tf32 ? Float32Math::TF32 : Float32Math::Full);
   const Shape sample = c.resize > 0 ? Shape{train.channels, c.resize, c.resize}
                                     : Shape{train.channels, train.height, train.width};
   Sequential model = c.resume_path.empty() ? make_model(c.model, sample)
                                            : stored_model(c.model, sample, c.resume_path);
   model.build(sample, c.batch_size, choice.device, c.seed);
-  std::printf("model: %s, %lld parameters, input %s%s\n", c.model.c_str(),
+  std::printf("model: %s, %lld parameters, input %s%s%s\n", c.model.c_str(),
               static_cast<long long>(model.parameter_count()), to_string(sample).c_str(),
-              c.resize > 0 ? " (resized on the training device)" : "");
+              c.resize > 0 ? " (resized on the training device)" : "",
+              c.tf32 ? ", TF32 convolutions and GEMMs" : "");
   print_tensor_memory(choice.device, /*peak=*/false);
   std::unique_ptr<Optimizer> opt = build_optimizer(c, model, ctx);
   std::printf("optimizer: %s lr %g, batch %lld, %lld epochs, seed %llu\n", c.optimizer.c_str(),

@@ -175,9 +175,12 @@ Sequential stored_model(const std::string& name, const Shape& sample, const std:
   }
 }
 
-void check_cuda_only_flags(bool cuda_graph, bool data_on_device, const DeviceChoice& choice) {
+void check_cuda_only_flags(const CudaOnlyFlags& f, const DeviceChoice& choice) {
   if (choice.device == Device::CUDA) return;
-  const char* flag = cuda_graph ? "--cuda-graph" : data_on_device ? "--data-on-device" : nullptr;
+  const char* flag = f.cuda_graph       ? "--cuda-graph"
+                     : f.data_on_device ? "--data-on-device"
+                     : f.tf32           ? "--tf32"
+                                        : nullptr;
   if (flag)
     throw ConfigError(std::string(flag) + " needs a CUDA device, but the run is on the CPU (" +
                       choice.reason + "); drop the flag or use --device cuda on a GPU machine");

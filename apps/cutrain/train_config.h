@@ -46,6 +46,7 @@ struct TrainConfig {
   bool progress = true;  // progress bar when stdout is a terminal
   bool cuda_graph = false;      // replay each step from a CUDA graph (same results)
   bool data_on_device = false;  // datasets on the device, shuffled and gathered there
+  bool tf32 = false;            // TF32 tensor cores for convolutions and GEMMs
   std::set<std::string> given;  // long names of the flags given on the command line
 };
 
@@ -71,8 +72,15 @@ int64_t stored_resize(const std::string& stored_json, const std::string& checkpo
 Sequential stored_model(const std::string& name, const Shape& sample,
                         const std::string& checkpoint_path);
 
-/// --cuda-graph and --data-on-device need CUDA: a ConfigError naming the flag and why the
-/// device is the CPU (e.g. --device auto found no GPU).
-void check_cuda_only_flags(bool cuda_graph, bool data_on_device, const DeviceChoice& choice);
+/// The flags only CUDA can honour, as given.
+struct CudaOnlyFlags {
+  bool cuda_graph = false;      // --cuda-graph
+  bool data_on_device = false;  // --data-on-device
+  bool tf32 = false;            // --tf32
+};
+
+/// On the CPU, a ConfigError naming the first CUDA-only flag given and why the device is the
+/// CPU (e.g. --device auto found no GPU).
+void check_cuda_only_flags(const CudaOnlyFlags& flags, const DeviceChoice& choice);
 
 }  // namespace cutrain::app

@@ -294,6 +294,10 @@ def main(argv=None):
     ap.add_argument("--compile", action="store_true",
                     help="wrap the model with torch.compile (exits non-zero if "
                          "unavailable or failing)")
+    ap.add_argument("--tf32", action="store_true",
+                    help="let cuDNN convolutions and matmuls use TF32 (cutrain's --tf32). "
+                         "Default: off for both, like cutrain; note that PyTorch's own "
+                         "default allows TF32 in cuDNN convolutions")
     args = ap.parse_args(argv)
 
     if args.batch_size <= 0 or args.epochs <= 0:
@@ -315,6 +319,10 @@ def main(argv=None):
               file=sys.stderr)
         return 2
 
+    # Set both explicitly: PyTorch defaults to TF32 convolutions but float32 matmuls, cutrain
+    # to float32 for both unless --tf32, and the comparison must do the same arithmetic.
+    torch.backends.cudnn.allow_tf32 = args.tf32
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -333,7 +341,7 @@ def main(argv=None):
     gen = torch.Generator().manual_seed(args.seed)
 
     print(f"# torch {torch.__version__} device {device} threads {torch.get_num_threads()} "
-          f"model {args.model} lr {args.lr} batch_size {args.batch_size} "
+          f"model {args.model} lr {args.lr} batch_size {args.batch_size} tf32 {args.tf32} "
           f"train {x_train.shape[0]} test {x_test.shape[0]}", flush=True)
 
     train_model = model
@@ -400,6 +408,7 @@ def main(argv=None):
         "device_name": torch.cuda.get_device_name(device) if args.device == "cuda"
         else "cpu",
         "threads": torch.get_num_threads(),
+        "tf32": args.tf32,
         "model": args.model,
         "epochs": args.epochs,
         "final_test_acc": round(test_acc, 6),

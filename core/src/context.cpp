@@ -11,7 +11,10 @@ extern "C" void openblas_set_num_threads(int num_threads);
 
 namespace cutrain {
 
-Context::Context(Device device) : device_(device), impl_(std::make_unique<Impl>()) {
+const char* to_string(Float32Math math) { return math == Float32Math::TF32 ? "tf32" : "full"; }
+
+Context::Context(Device device, Float32Math math)
+    : device_(device), math_(math), impl_(std::make_unique<Impl>()) {
   if (device == Device::CPU) {
     // cutrain parallelises CPU work over the batch with OpenMP; a multi-threaded BLAS inside
     // those threads would oversubscribe the cores.
@@ -28,6 +31,11 @@ Context::Context(Device device) : device_(device), impl_(std::make_unique<Impl>(
   impl_->cublas_workspace = Tensor(Shape{kCublasWorkspaceBytes / 4}, Device::CUDA);
   CUTRAIN_CUBLAS_CHECK(cublasSetWorkspace(impl_->cublas->get(), impl_->cublas_workspace.data(),
                                           kCublasWorkspaceBytes));
+  // CUBLAS_DEFAULT_MATH keeps float32 GEMMs off TF32 (unless NVIDIA_TF32_OVERRIDE says
+  // otherwise); cuBLASLt and cuDNN take the choice per descriptor (cublaslt_desc.h, Conv2d).
+  CUTRAIN_CUBLAS_CHECK(cublasSetMathMode(impl_->cublas->get(), math == Float32Math::TF32
+                                                                   ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                                   : CUBLAS_DEFAULT_MATH));
   impl_->cublaslt.emplace(detail::make_cublaslt_handle());
   impl_->cudnn.emplace(impl_->stream->get());
 #else

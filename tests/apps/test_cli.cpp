@@ -82,12 +82,19 @@ TEST_F(Cli, BadValuesAreUsageErrors) {
 }
 
 TEST_F(Cli, CudaOnlyFlagsOnTheCpuAreUsageErrors) {
-  for (const std::string flag : {"--cuda-graph", "--data-on-device"}) {
+  for (const std::string flag : {"--cuda-graph", "--data-on-device", "--tf32"}) {
     for (const std::string cmd : {"train", "bench train"}) {
       const CliResult r = run_cli(cmd + " --device cpu " + flag + " --data " + data());
       EXPECT_EQ(r.code, 2) << cmd << " " << flag << "\n" << r.output;
       EXPECT_TRUE(Contains(r.output, flag + " needs a CUDA device")) << r.output;
     }
+  }
+  // --tf32 also where a model only runs: before the checkpoint is read (usage errors first).
+  for (const std::string cmd : {"time --device cpu --tf32",
+                                "eval --device cpu --tf32 --checkpoint /nonexistent.safetensors"}) {
+    const CliResult r = run_cli(cmd);
+    EXPECT_EQ(r.code, 2) << cmd << "\n" << r.output;
+    EXPECT_TRUE(Contains(r.output, "--tf32 needs a CUDA device")) << r.output;
   }
 }
 

@@ -190,9 +190,10 @@ using MakeLayer = std::function<std::unique_ptr<Layer>()>;
 // at batch n <= built[0] on the same x and dy, and compares y, dx and every parameter gradient.
 // atol is relative to the largest |cpu| value of each tensor: the rounding error of a long float
 // sum (or of an FFT/Winograd convolution) scales with its terms, not with a result near zero.
+// With `math` TF32 the GPU side runs on TF32 tensor cores (wider tolerances, see below).
 void CheckLayer(const MakeLayer& make, const Shape& built, int64_t n, double rtol = 1e-4,
-                double atol = 1e-4) {
-  Context cpu(Device::CPU), gpu(Device::CUDA);
+                double atol = 1e-4, cutrain::Float32Math math = cutrain::Float32Math::Full) {
+  Context cpu(Device::CPU), gpu(Device::CUDA, math);
   std::unique_ptr<Layer> lc = make(), lg = make();
   Rng rc(42), rg(42);
   const Shape out_built = lc->build(built, Device::CPU, rc);
@@ -336,6 +337,54 @@ TEST_F(GpuLayers, Conv2dNarrowBatchMatchesCpu) {
         return std::make_unique<cutrain::Conv2d>(cutrain::Conv2dOptions{6, 16, 5, 1, 0});
       },
       {5, 6, 14, 14}, 3);
+}
+
+// --tf32: convolutions and GEMMs on TF32 tensor cores. Operands keep 10 mantissa bits (relative
+// rounding 2^-11), so a product is off by up to ~1e-3 and a K-term sum of random-signed terms by
+// ~1e-3 of its largest value: 1e-2 of the largest |cpu| value bounds it with room, yet a wrong
+// layout, algorithm or math type (errors of order 1) still fails.
+TEST_F(GpuLayers, Tf32LayersMatchCpuLoosely) {
+  constexpr double kTol = 1e-2;
+  constexpr auto kTf32 = cutrain::Float32Math::TF32;
+  for (const bool fused : {true, false}) {
+    const ScopedEnv env("CUTRAIN_CUBLASLT", fused ? nullptr : "0");
+    SCOPED_TRACE(fused ? "cuBLASLt epilogues" : "separate cuBLAS calls");
+    CheckLayer([] { return std::make_unique<cutrain::Linear>(400, 120); }, {256, 400}, 256, kTol,
+               kTol, kTf32);
+    CheckLayer([] { return std::make_unique<cutrain::Linear>(37, 23); }, {8, 37}, 5, kTol, kTol,
+               kTf32);
+  }
+  for (const cutrain::Conv2dOptions& o :
+       {cutrain::Conv2dOptions{1, 6, 5, 1, 2}, cutrain::Conv2dOptions{64, 64, 3, 1, 1},
+        cutrain::Conv2dOptions{64, 128, 1, 2, 0}}) {
+    SCOPED_TRACE("conv " + std::to_string(o.in_channels) + "->" + std::to_string(o.out_channels) +
+                 " k" + std::to_string(o.kernel) + " s" + std::to_string(o.stride));
+    CheckLayer([&] { return std::make_unique<cutrain::Conv2d>(o); }, {8, o.in_channels, 14, 14}, 8,
+               kTol, kTol, kTf32);
+  }
+}
+
+// The switch must reach the libraries: a 400-term GEMM on TF32 tensor cores cannot give the
+// float32 result bit for bit, and without --tf32 it must not use them (Full matches the CPU to
+// 1e-4 in the tests above; here the two GPU results must differ).
+TEST_F(GpuLayers, Tf32ChangesLinearResults) {
+  auto forward = [](cutrain::Float32Math math) {
+    Context gpu(Device::CUDA, math);
+    cutrain::Linear layer(400, 120);
+    Rng rng(7);
+    layer.build({256, 400}, Device::CUDA, rng);
+    Tensor x = Tensor::from_vector(Uniform(rng, 256 * 400, -1, 1), {256, 400}, Device::CPU)
+                   .to(Device::CUDA, gpu.stream());
+    Tensor y({256, 120}, Device::CUDA);
+    layer.forward(x, y, gpu);
+    return y.to_vector(gpu.stream());
+  };
+  const std::vector<float> full = forward(cutrain::Float32Math::Full);
+  const std::vector<float> tf32 = forward(cutrain::Float32Math::TF32);
+  ASSERT_EQ(full.size(), tf32.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < full.size(); ++i) differ += full[i] != tf32[i] ? 1 : 0;
+  EXPECT_GT(differ, full.size() / 2) << "TF32 left the GEMM's results unchanged";
 }
 
 void CheckPool(cutrain::PoolMode mode) {

@@ -10,12 +10,28 @@
 
 namespace cutrain {
 
+/// How CUDA convolutions (cuDNN) and matrix products (cuBLAS, cuBLASLt) multiply float32
+/// operands. Elementwise kernels, reductions and the CPU are float32 either way.
+enum class Float32Math {
+  /// Float32 products (cuDNN FMA math, CUBLAS_COMPUTE_32F): GPU results match the CPU
+  /// reference to rounding, which is what the GPU tests compare.
+  Full,
+  /// TF32 tensor cores where the GPU has them (Ampere and later): operands rounded to a 10-bit
+  /// mantissa, products summed in float32. Convolutions and GEMMs run several times faster;
+  /// results differ from Full by about 1e-3 relative. PyTorch's default for cuDNN convolutions.
+  TF32,
+};
+
+/// "full" or "tf32".
+const char* to_string(Float32Math math);
+
 class Context {
  public:
   /// On CUDA: creates the compute stream, cuBLAS and cuDNN handles (throws DeviceError when no
   /// device is usable). On the CPU: pins BLAS to one thread per caller (cutrain parallelises
-  /// with OpenMP itself).
-  explicit Context(Device device);
+  /// with OpenMP itself). `math` is fixed for the context's life (layers plan their cuDNN and
+  /// cuBLASLt algorithms for it); it has no effect on the CPU.
+  explicit Context(Device device, Float32Math math = Float32Math::Full);
   ~Context();
   Context(Context&&) noexcept;
   Context& operator=(Context&&) noexcept;
@@ -24,6 +40,7 @@ class Context {
 
   Device device() const { return device_; }
   bool is_cuda() const { return device_ == Device::CUDA; }
+  Float32Math float32_math() const { return math_; }
   /// The compute stream (nullptr on the CPU).
   cudaStream_t stream() const;
   /// Waits for all work queued on the compute stream.
@@ -37,6 +54,7 @@ class Context {
 
  private:
   Device device_;
+  Float32Math math_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -52,10 +52,12 @@ inline MatrixLayout make_float_layout(int64_t rows, int64_t cols, int64_t ld) {
   return MatrixLayout(l);
 }
 
-/// FP32 in, FP32 accumulate (CUBLAS_COMPUTE_32F: no TF32), with op(A) and op(B).
-inline MatmulDesc make_float_matmul(cublasOperation_t transa, cublasOperation_t transb) {
+/// FP32 in, FP32 accumulate, with op(A) and op(B); products in float32 (CUBLAS_COMPUTE_32F) or,
+/// with `tf32`, on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32).
+inline MatmulDesc make_float_matmul(cublasOperation_t transa, cublasOperation_t transb, bool tf32) {
   cublasLtMatmulDesc_t d = nullptr;
-  CUTRAIN_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  CUTRAIN_CUBLAS_CHECK(cublasLtMatmulDescCreate(
+      &d, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F));
   MatmulDesc desc(d);
   CUTRAIN_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d, CUBLASLT_MATMUL_DESC_TRANSA, &transa,
                                                       sizeof transa));

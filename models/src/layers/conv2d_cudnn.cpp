@@ -3,7 +3,9 @@
 // (DenseBlock passes channel slices of its buffer: strided descriptors, see batch_view.h) and
 // cached; the shared workspace grows only then, never inside a steady-state step.
 //
-// Math mode is CUDNN_FMA_MATH (no TF32): results stay comparable with the CPU reference.
+// Math follows the context's Float32Math: Full takes only CUDNN_FMA_MATH algorithms (no TF32,
+// so results stay comparable with the CPU reference); TF32 lets cuDNN pick tensor-op ones too
+// (CUDNN_DEFAULT_MATH), and each call runs with the math type cuDNN listed for its algorithm.
 // Backward algorithms are restricted to deterministic ones so runs repeat exactly.
 #include <map>
 #include <tuple>
@@ -23,7 +25,10 @@ struct Conv2d::CudnnState {
     cudnnConvolutionFwdAlgo_t fwd{};
     cudnnConvolutionBwdDataAlgo_t bwd_data{};
     cudnnConvolutionBwdFilterAlgo_t bwd_filter{};
+    // The math type cuDNN's heuristic listed with each algorithm, set on `conv` before the call.
+    cudnnMathType_t fwd_math{}, bwd_data_math{}, bwd_filter_math{};
   };
+  bool tf32 = false;
   detail::FilterDesc w;
   detail::ConvDesc conv;
   detail::TensorDesc bias;
@@ -38,17 +43,21 @@ namespace {
 constexpr size_t kWorkspaceCap = size_t{256} << 20;
 
 // The first algorithm (in cuDNN's order of preference) that supports the descriptors, is
-// deterministic when asked, and whose workspace query succeeds with at most kWorkspaceCap bytes
-// (in a second pass, any size); `bytes` gets its workspace.
+// deterministic when asked, uses FMA math unless `tf32`, and whose workspace query succeeds
+// with at most kWorkspaceCap bytes (in a second pass, any size); `bytes` gets its workspace,
+// `math` the math type to run it with.
 template <typename Perf, typename WorkspaceQuery>
-auto pick(const Perf* perf, int count, bool need_deterministic, const char* what,
-          WorkspaceQuery&& workspace, size_t* bytes) {
+auto pick(const Perf* perf, int count, bool need_deterministic, bool tf32, const char* what,
+          WorkspaceQuery&& workspace, size_t* bytes, cudnnMathType_t* math) {
   for (const size_t cap : {kWorkspaceCap, ~size_t{0}})
     for (int i = 0; i < count; ++i)
       if (perf[i].status == CUDNN_STATUS_SUCCESS &&
           (!need_deterministic || perf[i].determinism == CUDNN_DETERMINISTIC) &&
-          workspace(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS && *bytes <= cap)
+          (tf32 || perf[i].mathType == CUDNN_FMA_MATH) &&
+          workspace(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS && *bytes <= cap) {
+        *math = perf[i].mathType;
         return perf[i].algo;
+      }
   throw DeviceError(std::string("cuDNN offers no usable ") + what + " algorithm");
 }
 
@@ -62,34 +71,34 @@ void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx)
                                                               &count, fwd));
   size_t need = 0, bytes = 0;
   p.fwd = pick(
-      fwd, count, false, "forward convolution",
+      fwd, count, false, s.tf32, "forward convolution",
       [&](cudnnConvolutionFwdAlgo_t a, size_t* b) {
         return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), s.w.get(), s.conv.get(),
                                                        p.y.get(), a, b);
       },
-      &bytes);
+      &bytes, &p.fwd_math);
   need = std::max(need, bytes);
   cudnnConvolutionBwdDataAlgoPerf_t bd[kMax];
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
       h, s.w.get(), p.y.get(), s.conv.get(), p.x.get(), kMax, &count, bd));
   p.bwd_data = pick(
-      bd, count, true, "backward-data convolution",
+      bd, count, true, s.tf32, "backward-data convolution",
       [&](cudnnConvolutionBwdDataAlgo_t a, size_t* b) {
         return cudnnGetConvolutionBackwardDataWorkspaceSize(h, s.w.get(), p.y.get(), s.conv.get(),
                                                             p.x.get(), a, b);
       },
-      &bytes);
+      &bytes, &p.bwd_data_math);
   need = std::max(need, bytes);
   cudnnConvolutionBwdFilterAlgoPerf_t bf[kMax];
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
       h, p.x.get(), p.y.get(), s.conv.get(), s.w.get(), kMax, &count, bf));
   p.bwd_filter = pick(
-      bf, count, true, "backward-filter convolution",
+      bf, count, true, s.tf32, "backward-filter convolution",
       [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* b) {
         return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.get(), p.y.get(), s.conv.get(),
                                                               s.w.get(), a, b);
       },
-      &bytes);
+      &bytes, &p.bwd_filter_math);
   need = std::max(need, bytes);
   detail::reserve_workspace(ctx, need);
 }
@@ -108,8 +117,9 @@ Conv2d::CudnnState::Plan& plan_for(Conv2d::CudnnState& s, const BatchView& x, co
   return s.plans.emplace(key, std::move(p)).first->second;
 }
 
-std::shared_ptr<Conv2d::CudnnState> make_state(const Conv2dOptions& o) {
+std::shared_ptr<Conv2d::CudnnState> make_state(const Conv2dOptions& o, const Context& ctx) {
   auto s = std::make_shared<Conv2d::CudnnState>();
+  s->tf32 = ctx.float32_math() == Float32Math::TF32;
   CUTRAIN_CUDNN_CHECK(cudnnSetFilter4dDescriptor(
       s->w.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, static_cast<int>(o.out_channels),
       static_cast<int>(o.in_channels), static_cast<int>(o.kernel), static_cast<int>(o.kernel)));
@@ -117,19 +127,25 @@ std::shared_ptr<Conv2d::CudnnState> make_state(const Conv2dOptions& o) {
   CUTRAIN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(s->conv.get(), pad, pad, stride, stride, 1,
                                                       1, CUDNN_CROSS_CORRELATION,
                                                       CUDNN_DATA_FLOAT));
-  CUTRAIN_CUDNN_CHECK(cudnnSetConvolutionMathType(s->conv.get(), CUDNN_FMA_MATH));
+  // What the heuristic may offer; each call then sets the math type of its algorithm.
+  CUTRAIN_CUDNN_CHECK(
+      cudnnSetConvolutionMathType(s->conv.get(), s->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
   s->bias = detail::make_nchw_desc(1, o.out_channels, 1, 1);
   return s;
+}
+void set_math(const Conv2d::CudnnState& s, cudnnMathType_t math) {
+  CUTRAIN_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv.get(), math));
 }
 }  // namespace
 
 void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) {
-  if (!cudnn_) cudnn_ = make_state(opt_);
+  if (!cudnn_) cudnn_ = make_state(opt_, ctx);
   CudnnState::Plan& p = plan_for(*cudnn_, x, y, ctx);
   size_t ws_bytes = 0;
   void* ws = detail::workspace(ctx, &ws_bytes);
   const float one = 1.0f, zero = 0.0f;
   cudnnHandle_t h = detail::cudnn_handle(ctx);
+  set_math(*cudnn_, p.fwd_math);
   CUTRAIN_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.get(), x.data, cudnn_->w.get(),
                                               weight_.data(), cudnn_->conv.get(), p.fwd, ws,
                                               ws_bytes, &zero, p.y.get(), y.data));
@@ -145,7 +161,7 @@ void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) 
 
 void Conv2d::backward_cuda(const BatchView& x, const BatchView& dy, const BatchView* dx,
                            Context& ctx, bool bias_done) {
-  if (!cudnn_) cudnn_ = make_state(opt_);
+  if (!cudnn_) cudnn_ = make_state(opt_, ctx);
   CudnnState::Plan& p = plan_for(*cudnn_, x, dy, ctx);
   size_t ws_bytes = 0;
   void* ws = detail::workspace(ctx, &ws_bytes);
@@ -154,13 +170,16 @@ void Conv2d::backward_cuda(const BatchView& x, const BatchView& dy, const BatchV
   if (!bias_done)
     CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &one, p.y.get(), dy.data, &zero,
                                                      cudnn_->bias.get(), dbias_.data()));
+  set_math(*cudnn_, p.bwd_filter_math);
   CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &one, p.x.get(), x.data, p.y.get(), dy.data,
                                                      cudnn_->conv.get(), p.bwd_filter, ws, ws_bytes,
                                                      &zero, cudnn_->w.get(), dweight_.data()));
-  if (dx != nullptr)  // dx has x's batch stride (checked by backward_view)
+  if (dx != nullptr) {  // dx has x's batch stride (checked by backward_view)
+    set_math(*cudnn_, p.bwd_data_math);
     CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardData(
         h, &one, cudnn_->w.get(), weight_.data(), p.y.get(), dy.data, cudnn_->conv.get(),
         p.bwd_data, ws, ws_bytes, &zero, p.x.get(), dx->data));
+  }
 }
 
 }  // namespace cutrain

@@ -50,7 +50,7 @@ std::unique_ptr<LinearCublas::Gemm> plan(const GemmShape& s, const void* bias, i
   size_t ws_bytes = 0;
   cublas_workspace(ctx, &ws_bytes);
   auto g = std::make_unique<LinearCublas::Gemm>();
-  g->desc = make_float_matmul(s.transa, s.transb);
+  g->desc = make_float_matmul(s.transa, s.transb, ctx.float32_math() == Float32Math::TF32);
   const auto epilogue = static_cast<uint32_t>(s.epilogue);
   CUTRAIN_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(g->desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE,
                                                       &epilogue, sizeof epilogue));

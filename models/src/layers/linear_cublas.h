@@ -11,7 +11,8 @@
 // heuristic, within cuBLAS's workspace, and the algorithm checked; where cuBLASLt offers none,
 // that GEMM takes the separate calls. So do GEMMs with a side of 1 (cuBLASLt rejects some, and
 // its bias gradient is reported wrong for k = 1) and biases aligned to less than 16 bytes.
-// FP32 throughout (CUBLAS_COMPUTE_32F, no TF32).
+// FP32 data; products in FP32 (CUBLAS_COMPUTE_32F), or on TF32 tensor cores when the context's
+// Float32Math is TF32 (CUBLAS_COMPUTE_32F_FAST_TF32 here, the handle's math mode for cuBLAS).
 // CUTRAIN_CUBLASLT=0 in the environment turns the fused path off (A/B benchmarks, tests).
 // Private; compiled only with CUDA.
 #pragma once
