@@ -170,6 +170,8 @@ TEST(Loader, InvalidOptionsThrow) {
   EXPECT_THROW(BatchLoader(d, 0, true, 1), ConfigError);
   EXPECT_THROW(BatchLoader(d, -3, true, 1), ConfigError);
   EXPECT_THROW(BatchLoader(d, 8, true, 1, -1), ConfigError);
+  BatchLoader loader(d, 8, true, 1);
+  EXPECT_THROW(loader.start_epoch(-1), ConfigError);  // the shuffle key takes it unsigned
   ImageDataset empty;
   empty.height = empty.width = 4;
   EXPECT_THROW(BatchLoader(empty, 8, true, 1), ConfigError);

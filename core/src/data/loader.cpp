@@ -34,14 +34,18 @@ BatchLoader::BatchLoader(const ImageDataset& data, int64_t batch_size, bool shuf
 }
 
 void BatchLoader::start_epoch(int64_t epoch) {
+  if (epoch < 0) throw ConfigError("BatchLoader: epoch must be >= 0, got " + std::to_string(epoch));
   epoch_ = epoch;
-  if (!shuffle_) {
-    std::iota(order_.begin(), order_.end(), int64_t{0});
-    return;
+}
+
+const std::vector<int64_t>& BatchLoader::order() const {
+  if (shuffle_ && epoch_ >= 0 && order_epoch_ != epoch_) {
+    // A sort by per-example random keys (batch_gather_math.h): the order depends on (seed,
+    // epoch) only, and the device computes the same permutation for --data-on-device.
+    kernels::shuffle_order_cpu(seed_, static_cast<uint64_t>(epoch_), size_, order_.data());
+    order_epoch_ = epoch_;
   }
-  // A sort by per-example random keys (batch_gather_math.h): the order depends on (seed,
-  // epoch) only, and the device computes the same permutation for --data-on-device.
-  kernels::shuffle_order_cpu(seed_, static_cast<uint64_t>(epoch), size_, order_.data());
+  return order_;
 }
 
 int64_t BatchLoader::batch_examples(int64_t b) const {
@@ -51,8 +55,9 @@ int64_t BatchLoader::batch_examples(int64_t b) const {
 
 int64_t BatchLoader::fill(int64_t b, float* images, float* labels) const {
   const int64_t n = batch_examples(b);
+  const std::vector<int64_t>& order = this->order();
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t src = order_[static_cast<size_t>(b * batch_size_ + i)];
+    const int64_t src = order[static_cast<size_t>(b * batch_size_ + i)];
     kernels::gather_batch_cpu(data_.images.data() + src * data_.image_size(),
                               data_.labels.data() + src, nullptr, 1, data_.image_size(),
                               images + i * data_.image_size(), labels + i);
@@ -63,8 +68,9 @@ int64_t BatchLoader::fill(int64_t b, float* images, float* labels) const {
 int64_t BatchLoader::fill_raw(int64_t b, uint8_t* images, uint8_t* labels) const {
   const int64_t n = batch_examples(b);
   const auto pixels = static_cast<size_t>(data_.image_size());
+  const std::vector<int64_t>& order = this->order();
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t src = order_[static_cast<size_t>(b * batch_size_ + i)];
+    const int64_t src = order[static_cast<size_t>(b * batch_size_ + i)];
     std::memcpy(images + static_cast<size_t>(i) * pixels,
                 data_.images.data() + static_cast<size_t>(src) * pixels, pixels);
     labels[i] = data_.labels[static_cast<size_t>(src)];

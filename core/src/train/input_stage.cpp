@@ -88,6 +88,12 @@ class PinnedInput final : public InputStage {
 
 class ResidentInput final : public InputStage {
  public:
+  ~ResidentInput() override {
+    // Gathers and shuffles queued on the compute stream (not known here) read the buffers freed
+    // next: wait for them rather than rely on cudaFree's implicit synchronisation.
+    CUTRAIN_CUDA_LOG(cudaDeviceSynchronize());
+  }
+
   int64_t stage(const data::BatchLoader& loader, int64_t b, float* images, float* labels,
                 Context& ctx) override {
     // A pass starts at batch 0: check there that the data set is still the one uploaded.

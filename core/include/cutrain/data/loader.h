@@ -19,7 +19,10 @@ class BatchLoader {
   BatchLoader(const ImageDataset& data, int64_t batch_size, bool shuffle, uint64_t seed,
               int64_t limit = 0, bool drop_last = false);
 
-  /// Fixes the example order for `epoch` (identity when not shuffling).
+  /// Fixes the example order for `epoch` (identity when not shuffling). The host computes it
+  /// on first use (order(), fill(), fill_raw()): --data-on-device computes the same permutation
+  /// on the device and never asks, so its epochs do not wait for a host sort. Not for
+  /// concurrent first use from several threads.
   void start_epoch(int64_t epoch);
   int64_t size() const { return size_; }
   int64_t batch_size() const { return batch_size_; }
@@ -36,7 +39,7 @@ class BatchLoader {
   /// Writes batch b as the dataset stores it (uint8 pixels and labels), for staging buffers that
   /// the device converts. Returns n.
   int64_t fill_raw(int64_t b, uint8_t* images, uint8_t* labels) const;
-  const std::vector<int64_t>& order() const { return order_; }
+  const std::vector<int64_t>& order() const;
   /// The epoch of the last start_epoch (-1 before any).
   int64_t epoch() const { return epoch_; }
   bool shuffles() const { return shuffle_; }
@@ -49,7 +52,9 @@ class BatchLoader {
   bool shuffle_, drop_last_;
   uint64_t seed_;
   int64_t epoch_ = -1;
-  std::vector<int64_t> order_;
+  // The permutation of epoch `order_epoch_` (the identity while it is -1), made on demand.
+  mutable std::vector<int64_t> order_;
+  mutable int64_t order_epoch_ = -1;
 };
 
 }  // namespace cutrain::data
