@@ -134,7 +134,7 @@ struct Mode {
 
 struct RunResult {
   std::vector<EpochMetrics> epochs;
-  int64_t captures = 0, replays = 0, max_nodes = 0;
+  int64_t captures = 0, replays = 0, failed_captures = 0, max_nodes = 0;
 };
 
 // `epochs` epochs of `model` with Adam and a per-step cosine schedule (the lr changes before
@@ -160,6 +160,7 @@ RunResult Train(const std::string& model_name, Mode mode, int64_t epochs) {
   for (int64_t e = 1; e <= epochs; ++e) r.epochs.push_back(trainer.train_epoch(e));
   r.captures = trainer.pipeline().graph_captures();
   r.replays = trainer.pipeline().graph_replays();
+  r.failed_captures = trainer.pipeline().graph_failed_captures();
   r.max_nodes = trainer.pipeline().graph_max_nodes();
   return r;
 }
@@ -192,6 +193,8 @@ TEST_F(GpuPipeline, GraphsAndResidentDataGiveTheEagerMetrics) {
                         model + " --cuda-graph" + (on_device ? " --data-on-device" : ""));
       // Train 64 and 24, eval 64 and 2: four shapes, each captured once, on its second use.
       EXPECT_GE(graph.captures, 4) << model;  // more if a workspace grew in between
+      // A failed capture runs its batches eagerly (same metrics, on stderr only): none may fail.
+      EXPECT_EQ(graph.failed_captures, 0) << model;
       EXPECT_GT(graph.replays, 3 * 9) << model;
       // A training step: at least a kernel per layer forward and backward, and the update.
       EXPECT_GT(graph.max_nodes,
@@ -199,6 +202,68 @@ TEST_F(GpuPipeline, GraphsAndResidentDataGiveTheEagerMetrics) {
           << model;
     }
   }
+}
+
+// A captured step bakes in more than its batch size: the optimizer whose buffers it updates and
+// whether each batch norm normalises with batch or running statistics. Another optimizer, or
+// other layer modes, must not replay a graph captured for the old ones.
+TEST_F(GpuPipeline, GraphsFollowTheOptimizerAndTheLayerModes) {
+  const data::ImageDataset d = cutrain::test::separable_images(64, 4);
+  Context ctx(Device::CUDA);
+  cutrain::Sequential model = cutrain::make_model("lenet-bn");
+  model.build({1, 28, 28}, 64, Device::CUDA, 3);
+  cutrain::PipelineOptions o;
+  o.cuda_graph = true;
+  cutrain::BatchPipeline pipeline(model, ctx, {1, 28, 28}, 8, o);
+  const data::BatchLoader loader(d, 64, /*shuffle=*/false, 0);
+  auto values = [&] {
+    std::vector<float> all;
+    for (const cutrain::Parameter& p : model.parameters()) {
+      const std::vector<float> v = p.value->to_vector(ctx.stream());
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    return all;
+  };
+  auto moved = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double most = 0.0;
+    for (size_t i = 0; i < a.size(); ++i) most = std::max(most, std::abs(double{a[i]} - b[i]));
+    return most;
+  };
+  // Three steps each: eager warm-up, capture, replay.
+  auto opt_a = cutrain::make_optimizer("sgd", model.parameters(), 0.1, ctx);
+  const std::vector<float> start = values();
+  for (int i = 0; i < 3; ++i) pipeline.train_step(0, pipeline.stage(loader, 0), *opt_a);
+  const int64_t captures = pipeline.graph_captures();
+  ASSERT_GE(captures, 1);
+  const std::vector<float> before = values();
+  const double step_a = moved(before, start);
+  ASSERT_GT(step_a, 1e-4);  // what a stale replay of opt_a's step would show
+  {
+    // lr 1e-30 moves no weight by more than ~1e-29; a replay of opt_a's step would move them
+    // as far as opt_a did.
+    auto opt_b = cutrain::make_optimizer("sgd", model.parameters(), 1e-30, ctx);
+    for (int i = 0; i < 3; ++i) pipeline.train_step(0, pipeline.stage(loader, 0), *opt_b);
+  }
+  EXPECT_LT(moved(values(), before), 1e-20) << "a step of the first optimizer ran again";
+  EXPECT_GT(pipeline.graph_captures(), captures);
+  // And a new optimizer made where the last one was destroyed is still another one.
+  auto opt_c = cutrain::make_optimizer("sgd", model.parameters(), 1e-30, ctx);
+  for (int i = 0; i < 3; ++i) pipeline.train_step(0, pipeline.stage(loader, 0), *opt_c);
+  EXPECT_LT(moved(values(), before), 1e-20) << "a step of a destroyed optimizer ran again";
+
+  // Forward + loss of one batch in evaluation mode (running statistics), then in training mode
+  // (batch statistics), three times each: the training-mode losses must be their own.
+  model.set_training(false);
+  for (int64_t slot = 0; slot < 3; ++slot) pipeline.eval_step(slot, pipeline.stage(loader, 0));
+  model.set_training(true);
+  for (int64_t slot = 3; slot < 6; ++slot) pipeline.eval_step(slot, pipeline.stage(loader, 0));
+  std::vector<double> loss;
+  for (int64_t slot = 0; slot < 6; ++slot) loss.push_back(pipeline.sums(slot, slot + 1).loss);
+  EXPECT_EQ(pipeline.graph_failed_captures(), 0);
+  EXPECT_NEAR(loss[2], loss[0], 1e-6 * std::abs(loss[0]));  // eager vs replay, eval mode
+  EXPECT_NEAR(loss[5], loss[3], 1e-6 * std::abs(loss[3]));  // the same in training mode
+  EXPECT_GT(std::abs(loss[3] - loss[0]), 1e-3 * std::abs(loss[0]))
+      << "the training-mode forward gave the evaluation-mode loss";
 }
 
 // The device-resident input stage keeps uploads by where a data set lives: a data set changed

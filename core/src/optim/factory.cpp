@@ -1,5 +1,6 @@
 // Optimizer names -> rules, per-rule defaults, and validation of every hyperparameter with the
 // command-line flag that sets it.
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -8,6 +9,11 @@
 #include "optim/fused_optimizer.h"
 
 namespace cutrain {
+
+Optimizer::Optimizer() {
+  static std::atomic<uint64_t> next{1};
+  serial_ = next.fetch_add(1);
+}
 namespace {
 
 using kernels::OptimizerRule;

@@ -78,12 +78,26 @@ void BatchPipeline::run_batch(int64_t slot, int64_t n, bool with_grad,
     return;
   }
   // A graph's pointers are fixed: it writes one pair, copied into this batch's slot after.
-  graphs_->run(2 * n + (with_grad ? 1 : 0), [&] { work(step_sums_.data()); });
+  // n < 2^40 (a batch is at most 2^20 examples): the key keeps the three fields apart.
+  const int64_t key = (layer_modes_id() << 41) | (n << 1) | (with_grad ? 1 : 0);
+  graphs_->run(key, [&] { work(step_sums_.data()); });
   Tensor::borrow(slot_sums, Shape{2}, ctx_.device()).copy_from(step_sums_, ctx_.stream());
+}
+
+int64_t BatchPipeline::layer_modes_id() {
+  layer_modes_.clear();
+  for (const auto& layer : model_.layers()) layer_modes_.push_back(layer->training());
+  return layer_modes_ids_.emplace(layer_modes_, static_cast<int64_t>(layer_modes_ids_.size()))
+      .first->second;
 }
 
 void BatchPipeline::train_step(int64_t slot, int64_t n, Optimizer& optimizer) {
   const detail::NvtxRange range("step");
+  if (graphs_->enabled() && optimizer.serial() != graph_optimizer_) {
+    // The training graphs captured so far update another optimizer's state.
+    if (graph_optimizer_ != 0) graphs_->clear();
+    graph_optimizer_ = optimizer.serial();
+  }
   optimizer.prepare_step(ctx_);  // host half: never part of a graph
   run_batch(slot, n, true, [&](float* sums) {
     {

@@ -66,4 +66,10 @@ void StepGraphs::run(int64_t key, const std::function<void()>& work) {
 #endif
 }
 
+void StepGraphs::clear() {
+  if (entries_.empty()) return;
+  ctx_.synchronize();  // a replay in flight still uses its graph's buffers
+  entries_.clear();
+}
+
 }  // namespace cutrain::detail

@@ -33,6 +33,8 @@ class StepGraphs {
   /// `work` must queue the same operations on the same buffers every time it is called with
   /// the same key.
   void run(int64_t key, const std::function<void()>& work);
+  /// Drops every graph (after the work queued on ctx's stream): the next uses recapture.
+  void clear();
   int64_t captures() const { return captures_; }
   int64_t replays() const { return replays_; }
   /// Keys whose capture failed and that run eagerly instead.

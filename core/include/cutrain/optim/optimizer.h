@@ -51,7 +51,10 @@ struct OptimizerState {
 /// split in a host half and a capturable device half for CUDA graphs.
 class Optimizer {
  public:
+  Optimizer();
   virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
   virtual std::string name() const = 0;
   /// Learning rate used by the next step (the scheduler sets it before each step).
   virtual void set_lr(double lr) = 0;
@@ -75,6 +78,12 @@ class Optimizer {
   virtual OptimizerState save_state(Context& ctx) const = 0;
   /// Throws DataError when names or sizes differ from this optimizer's state.
   virtual void load_state(const OptimizerState& state, Context& ctx) = 0;
+  /// A number (> 0) no other optimizer of this process has had: tells a new optimizer from a
+  /// destroyed one at the same address (a captured training step bakes in its buffers).
+  uint64_t serial() const { return serial_; }
+
+ private:
+  uint64_t serial_;
 };
 
 /// @brief Names accepted by make_optimizer, in the order of the book.

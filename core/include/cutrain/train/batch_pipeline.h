@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -57,6 +58,8 @@ class BatchPipeline {
   int64_t stage(const data::BatchLoader& loader, int64_t b);
   /// One training update on the staged batch of n examples: forward, loss into metric slot
   /// `slot`, backward, optimizer step (the optimizer's host half runs first, outside any graph).
+  /// With cuda_graph, a step is captured per batch size and per combination of the layers'
+  /// training modes; another optimizer than the last one's (Optimizer::serial) recaptures all.
   void train_step(int64_t slot, int64_t n, Optimizer& optimizer);
   /// Forward and loss of the staged batch into metric slot `slot` (no gradients).
   void eval_step(int64_t slot, int64_t n);
@@ -88,14 +91,21 @@ class BatchPipeline {
  private:
   // Forward + loss; its (loss sum, hits) pair goes to `sums` (2 floats of device memory).
   void enqueue_forward_loss(float* sums, int64_t n, bool with_grad);
-  // Runs `work` (eagerly or as a graph of key (n, with_grad)) and lands its metrics in `slot`.
+  // Runs `work` (eagerly or as a graph of key (layer modes, n, with_grad)) and lands its
+  // metrics in `slot`.
   void run_batch(int64_t slot, int64_t n, bool with_grad, const std::function<void(float*)>& work);
+  // A small number for the current combination of the layers' training modes (a graph bakes
+  // in whether batch norm uses batch or running statistics).
+  int64_t layer_modes_id();
 
   Sequential& model_;
   Context& ctx_;
   SoftmaxCrossEntropy loss_;
   Tensor images_, labels_, sums_;
   Tensor step_sums_;  // graph mode: the fixed pair a graph writes, copied into the batch's slot
+  std::map<std::vector<bool>, int64_t> layer_modes_ids_;
+  std::vector<bool> layer_modes_;  // scratch for layer_modes_id
+  uint64_t graph_optimizer_ = 0;   // serial of the optimizer the training graphs update
   std::unique_ptr<Layer> resize_;  // BilinearResize when resizing, else null
   Tensor resized_;                 // its output, the model's input
   std::unique_ptr<detail::InputStage> input_;
