@@ -2,9 +2,11 @@
 //
 // Grid (B, C): block b of channel c owns the consecutive values [b*chunk, min(M, (b+1)*chunk))
 // of the channel's M = n*s values; value i lives at x[(i / s) * xs + c * s + i % s] and its
-// y / dy at the same place with ys (xs = ys = C*s when packed; see BnDims).
-// Training forward: each thread runs Welford in float on x - K, K = the channel's first value
-// (shifted data: the float accumulators see deviations, not an offset such as 1e4), then a CUB
+// y / dy at the same place with ys (xs = ys = C*s when packed; see BnDims). Each thread walks its
+// values four at a time, all four loads issued before the first use (batchnorm_walk.h).
+// Training forward: each thread accumulates moments in float on x - K, K = the channel's first
+// value (shifted data: the float accumulators see deviations, not an offset such as 1e4), group
+// by group (batchnorm_walk.h: Chan's merge of each group of four), then a CUB
 // block reduction merges the threads' moments with Chan's formula in double. With B == 1 that
 // block finalizes and normalizes in the same launch; otherwise every block writes its (mean, M2)
 // to scratch and a second kernel merges the B partials of its channel (a CUB reduction in a
@@ -21,11 +23,12 @@
 // stream, no host reads.
 #include <cstdint>
 #include <cub/block/block_reduce.cuh>
-#include <map>
 #include <cuda/atomic>
+#include <map>
 
 #include "batchnorm.h"
 #include "batchnorm_schedule.h"
+#include "batchnorm_walk.h"
 #include "cuda/check.h"
 #include "cutrain/error.h"
 
@@ -63,44 +66,27 @@ __device__ Range block_range(int64_t m, int64_t chunk, int64_t b) {
   return {begin, begin + chunk < m ? begin + chunk : m};
 }
 
-// Calls f(x_offset, y_offset) for this thread's values i = begin + threadIdx.x, += blockDim.x,
-// < end of channel c (x_offset indexes x and dx, y_offset y and dy). The stride is split once
-// into q whole samples and rem values, so the loop divides nothing.
+// Calls f(group) for this thread's values of channel c in r (batchnorm_walk.h).
 template <class F>
-__device__ void for_each_value(const BnDims& d, int64_t c, Range r, F&& f) {
-  int64_t i = r.begin + threadIdx.x;
-  if (i >= r.end) return;
-  const int64_t xs = d.xs(), ys = d.ys(), channel = c * d.s;
-  const int64_t q = blockDim.x / d.s, rem = blockDim.x - q * d.s;
-  int64_t sample = i / d.s, j = i - sample * d.s;
-  for (; i < r.end; i += blockDim.x) {
-    f(sample * xs + channel + j, sample * ys + channel + j);
-    j += rem;
-    sample += q;
-    if (j >= d.s) {  // rem < s: wrapped into the next sample at most once
-      j -= d.s;
-      ++sample;
-    }
-  }
+__device__ __forceinline__ void for_each_group(const BnDims& d, int64_t c, Range r, F&& f) {
+  bn_for_each_group(d, c, r.begin, r.end, threadIdx.x, blockDim.x, f);
 }
 
 // Moments of x - shift over the block's range; valid in thread 0.
 __device__ BnMoments block_moments(const BnDims& d, int64_t c, Range r, const float* x, float shift,
                                    typename MomentReduce::TempStorage& tmp) {
-  int count = 0;
-  float mean = 0.0f, m2 = 0.0f;
-  for_each_value(d, c, r, [&](int64_t ax, int64_t) {
-    const float v = x[ax] - shift;
-    ++count;
-    const float delta = v - mean;
-    mean += delta / static_cast<float>(count);
-    m2 += delta * (v - mean);
+  BnThreadMoments t;
+  for_each_group(d, c, r, [&](const BnGroup& g) {
+    float v[kBnGroup];
+#pragma unroll
+    for (int k = 0; k < kBnGroup; ++k) v[k] = g.valid[k] ? x[g.ax[k]] - shift : 0.0f;
+    bn_add_group(t, v, g);
   });
-  BnMoments t;
-  t.count = count;
-  t.mean = mean;
-  t.m2 = m2;
-  return MomentReduce(tmp).Reduce(t, MergeMoments{});
+  BnMoments m;
+  m.count = t.count;
+  m.mean = t.mean;
+  m.m2 = t.m2;
+  return MomentReduce(tmp).Reduce(m, MergeMoments{});
 }
 
 // Sums of dy and dy * xhat (dy masked by the fused ReLU) over the block's range; valid in
@@ -110,10 +96,21 @@ __device__ BnSums block_sums(const BnDims& d, const BnConfig& cfg, const BnChann
                              const float* __restrict__ dy, typename SumReduce::TempStorage& tmp) {
   const float mean = ch.save_mean[c], inv_std = ch.save_inv_std[c];
   BnSums local{0.0, 0.0};
-  for_each_value(d, c, r, [&](int64_t ax, int64_t ay) {
-    const float g = bn_masked_dy(dy[ay], cfg.relu ? y[ay] : 0.0f, cfg.relu);
-    local.dy += g;
-    local.dy_xhat += static_cast<double>(g) * bn_xhat(x[ax], mean, inv_std);
+  for_each_group(d, c, r, [&](const BnGroup& g) {
+    float vdy[kBnGroup], vy[kBnGroup], vx[kBnGroup];
+#pragma unroll
+    for (int k = 0; k < kBnGroup; ++k) {
+      vdy[k] = g.valid[k] ? dy[g.ay[k]] : 0.0f;
+      vy[k] = g.valid[k] && cfg.relu ? y[g.ay[k]] : 0.0f;
+      vx[k] = g.valid[k] ? x[g.ax[k]] : 0.0f;
+    }
+#pragma unroll
+    for (int k = 0; k < kBnGroup; ++k) {
+      if (!g.valid[k]) continue;
+      const float masked = bn_masked_dy(vdy[k], vy[k], cfg.relu);
+      local.dy += masked;
+      local.dy_xhat += static_cast<double>(masked) * bn_xhat(vx[k], mean, inv_std);
+    }
   });
   return SumReduce(tmp).Reduce(local, AddSums{});
 }
@@ -191,9 +188,15 @@ __device__ void normalize_range(const BnDims& d, const BnConfig& cfg, const BnCh
                                 int64_t c, Range r, float mean, float inv_std,
                                 const float* __restrict__ x, float* __restrict__ y) {
   const float gamma = ch.gamma[c], beta = ch.beta[c];
-  for_each_value(d, c, r, [&](int64_t ax, int64_t ay) {
-    store_value<kLastUse>(y + ay, bn_forward_element(load_value<kLastUse>(x + ax), mean, inv_std,
-                                                     gamma, beta, cfg.relu));
+  for_each_group(d, c, r, [&](const BnGroup& g) {
+    float v[kBnGroup];
+#pragma unroll
+    for (int k = 0; k < kBnGroup; ++k) v[k] = g.valid[k] ? load_value<kLastUse>(x + g.ax[k]) : 0.0f;
+#pragma unroll
+    for (int k = 0; k < kBnGroup; ++k)
+      if (g.valid[k])
+        store_value<kLastUse>(y + g.ay[k],
+                              bn_forward_element(v[k], mean, inv_std, gamma, beta, cfg.relu));
   });
 }
 
@@ -217,12 +220,23 @@ __device__ void dx_range(const BnDims& d, const BnConfig& cfg, const BnChannels&
                          float* __restrict__ dx) {
   const float mean = ch.save_mean[c], inv_std = ch.save_inv_std[c];
   const float scale = coef[0], mean_dy = coef[1], mean_dy_xhat = coef[2];
-  for_each_value(d, c, r, [&](int64_t ax, int64_t ay) {
-    const float g = bn_masked_dy(load_value<kLastUse>(dy + ay),
-                                 cfg.relu ? load_value<kLastUse>(y + ay) : 0.0f, cfg.relu);
-    const float v = bn_backward_element(g, bn_xhat(load_value<kLastUse>(x + ax), mean, inv_std),
-                                        scale, mean_dy, mean_dy_xhat);
-    store_value<kLastUse>(dx + ax, cfg.accumulate_dx ? load_value<kLastUse>(dx + ax) + v : v);
+  for_each_group(d, c, r, [&](const BnGroup& g) {
+    float vdy[kBnGroup], vy[kBnGroup], vx[kBnGroup], vdx[kBnGroup];
+#pragma unroll
+    for (int k = 0; k < kBnGroup; ++k) {
+      vdy[k] = g.valid[k] ? load_value<kLastUse>(dy + g.ay[k]) : 0.0f;
+      vy[k] = g.valid[k] && cfg.relu ? load_value<kLastUse>(y + g.ay[k]) : 0.0f;
+      vx[k] = g.valid[k] ? load_value<kLastUse>(x + g.ax[k]) : 0.0f;
+      vdx[k] = g.valid[k] && cfg.accumulate_dx ? load_value<kLastUse>(dx + g.ax[k]) : 0.0f;
+    }
+#pragma unroll
+    for (int k = 0; k < kBnGroup; ++k) {
+      if (!g.valid[k]) continue;
+      const float v =
+          bn_backward_element(bn_masked_dy(vdy[k], vy[k], cfg.relu), bn_xhat(vx[k], mean, inv_std),
+                              scale, mean_dy, mean_dy_xhat);
+      store_value<kLastUse>(dx + g.ax[k], cfg.accumulate_dx ? vdx[k] + v : v);
+    }
   });
 }
 
@@ -452,20 +466,27 @@ double* partials_in(float* scratch, const Split& s) {
 // may come during a graph capture: this thread's capture mode is relaxed for it (it touches no
 // stream).
 struct DeviceFacts {
-  int64_t l2_bytes = 0, resident_blocks = 0;
+  int64_t l2_bytes = 0;
+  // Blocks of each streamed kernel resident at once on the whole device: what its registers
+  // and shared memory allow, not the thread limit (at 64 registers a thread, half of it).
+  int64_t resident_forward = 0, resident_backward = 0;
 };
 
 DeviceFacts query_device_facts(int device) {
   cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
   CUTRAIN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
-  int l2 = 0, sms = 0, threads = 0;
+  int l2 = 0, sms = 0, forward = 0, backward = 0;
   cudaError_t err = cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device);
   if (err == cudaSuccess) err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
   if (err == cudaSuccess)
-    err = cudaDeviceGetAttribute(&threads, cudaDevAttrMaxThreadsPerMultiProcessor, device);
+    err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&forward, batchnorm_forward_streamed_kernel,
+                                                        kThreads, 0);
+  if (err == cudaSuccess)
+    err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+        &backward, batchnorm_backward_streamed_kernel, kThreads, 0);
   CUTRAIN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
   CUTRAIN_CUDA_CHECK(err);
-  return {l2, int64_t{sms} * (threads / kThreads)};
+  return {l2, int64_t{sms} * forward, int64_t{sms} * backward};
 }
 
 DeviceFacts current_device_facts() {
@@ -503,7 +524,8 @@ struct StreamPlan {
 };
 
 StreamPlan plan_streamed(const BnDims& d, const Split& s, double* partials,
-                         int64_t arrays_per_value, int64_t requested_lag, cudaStream_t stream) {
+                         int64_t arrays_per_value, bool backward, int64_t requested_lag,
+                         cudaStream_t stream) {
   float* coefs = reinterpret_cast<float*>(partials) + d.c * s.blocks * 4;
   auto* counters = reinterpret_cast<unsigned*>(coefs + 3 * d.c);
   CUTRAIN_CUDA_CHECK(
@@ -513,7 +535,7 @@ StreamPlan plan_streamed(const BnDims& d, const Split& s, double* partials,
     const DeviceFacts f = current_device_facts();
     lag = bn_streamed_lag(d.c, s.blocks,
                           d.per_channel() * static_cast<int64_t>(sizeof(float)) * arrays_per_value,
-                          f.l2_bytes, f.resident_blocks);
+                          f.l2_bytes, backward ? f.resident_backward : f.resident_forward);
   }
   return {lag, coefs, {counters, counters + 1, counters + 1 + d.c}};
 }
@@ -532,7 +554,7 @@ void launch_batchnorm_forward_train(const BnDims& d, const BnConfig& cfg, const 
   const Split s = split_channel(d);
   double* partials = partials_in(scratch, s);
   if (streamed(d, s, cfg.schedule, 1)) {
-    const StreamPlan p = plan_streamed(d, s, partials, 1, cfg.streamed_lag, stream);
+    const StreamPlan p = plan_streamed(d, s, partials, 1, false, cfg.streamed_lag, stream);
     const auto items = static_cast<unsigned>(2 * d.c * s.blocks);
     batchnorm_forward_streamed_kernel<<<items, kThreads, 0, stream>>>(
         d, cfg, ch, x, y, s.chunk, s.blocks, p.lag, partials, p.sync);
@@ -567,7 +589,7 @@ void launch_batchnorm_backward(const BnDims& d, const BnConfig& cfg, const BnCha
   // The first pass reads x and dy, and y with the fused ReLU. Without dx only that pass runs.
   const int64_t arrays = cfg.relu ? 3 : 2;
   if (streamed(d, s, cfg.schedule, arrays)) {
-    const StreamPlan p = plan_streamed(d, s, partials, arrays, cfg.streamed_lag, stream);
+    const StreamPlan p = plan_streamed(d, s, partials, arrays, true, cfg.streamed_lag, stream);
     const int64_t lag = dx != nullptr ? p.lag : d.c;
     const auto items = static_cast<unsigned>((dx != nullptr ? 2 : 1) * d.c * s.blocks);
     batchnorm_backward_streamed_kernel<<<items, kThreads, 0, stream>>>(
