@@ -235,7 +235,10 @@ __device__ void dx_range(const BnDims& d, const BnConfig& cfg, const BnChannels&
       const float v =
           bn_backward_element(bn_masked_dy(vdy[k], vy[k], cfg.relu), bn_xhat(vx[k], mean, inv_std),
                               scale, mean_dy, mean_dy_xhat);
-      store_value<kLastUse>(dx + g.ax[k], cfg.accumulate_dx ? vdx[k] + v : v);
+      // __fadd_rn: never contracted with bn_backward_element's last multiply, which nvcc does in
+      // one schedule's kernel and not the other's (the schedules must give the same bits; the
+      // CPU twin does not contract either).
+      store_value<kLastUse>(dx + g.ax[k], cfg.accumulate_dx ? __fadd_rn(vdx[k], v) : v);
     }
   });
 }
