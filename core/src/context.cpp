@@ -31,8 +31,8 @@ Context::Context(Device device, Float32Math math)
   impl_->cublas_workspace = Tensor(Shape{kCublasWorkspaceBytes / 4}, Device::CUDA);
   CUTRAIN_CUBLAS_CHECK(cublasSetWorkspace(impl_->cublas->get(), impl_->cublas_workspace.data(),
                                           kCublasWorkspaceBytes));
-  // CUBLAS_DEFAULT_MATH keeps float32 GEMMs off TF32 (unless NVIDIA_TF32_OVERRIDE says
-  // otherwise); cuBLASLt and cuDNN take the choice per descriptor (cublaslt_desc.h, Conv2d).
+  // CUBLAS_DEFAULT_MATH keeps float32 GEMMs off TF32 (NVIDIA_TF32_OVERRIDE=0 can only turn TF32
+  // off, never on); cuBLASLt and cuDNN take the choice per descriptor (cublaslt_desc.h, Conv2d).
   CUTRAIN_CUBLAS_CHECK(cublasSetMathMode(impl_->cublas->get(), math == Float32Math::TF32
                                                                    ? CUBLAS_TF32_TENSOR_OP_MATH
                                                                    : CUBLAS_DEFAULT_MATH));

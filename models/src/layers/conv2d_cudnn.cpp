@@ -42,27 +42,54 @@ namespace {
 // else is usable.
 constexpr size_t kWorkspaceCap = size_t{256} << 20;
 
+void set_math(const Conv2d::CudnnState& s, cudnnMathType_t math) {
+  CUTRAIN_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv.get(), math));
+}
+
+// What the heuristics may offer: with TF32 anything (CUDNN_DEFAULT_MATH), else FMA only.
+cudnnMathType_t offered_math(const Conv2d::CudnnState& s) {
+  return s.tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+}
+
+// The math type an algorithm listed with `listed` runs with: its own with TF32; FMA otherwise,
+// and never a tensor-op listing then (cuDNN lists FMA for an FMA descriptor; PyTorch asserts
+// as much, this skips instead).
+bool math_allowed(const Conv2d::CudnnState& s, cudnnMathType_t listed) {
+  return s.tf32 ||
+         (listed != CUDNN_TENSOR_OP_MATH && listed != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION);
+}
+cudnnMathType_t run_math(const Conv2d::CudnnState& s, cudnnMathType_t listed) {
+  return s.tf32 ? listed : CUDNN_FMA_MATH;
+}
+
 // The first algorithm (in cuDNN's order of preference) that supports the descriptors, is
-// deterministic when asked, uses FMA math unless `tf32`, and whose workspace query succeeds
-// with at most kWorkspaceCap bytes (in a second pass, any size); `bytes` gets its workspace,
-// `math` the math type to run it with.
+// deterministic when asked, has an allowed math type, and whose workspace query (under the math
+// type it will run with) succeeds with at most kWorkspaceCap bytes (in a second pass, any
+// size); `bytes` gets its workspace, `math` the math type to run it with. Leaves the descriptor
+// at offered_math for the next heuristic.
 template <typename Perf, typename WorkspaceQuery>
-auto pick(const Perf* perf, int count, bool need_deterministic, bool tf32, const char* what,
-          WorkspaceQuery&& workspace, size_t* bytes, cudnnMathType_t* math) {
+auto pick(const Conv2d::CudnnState& s, const Perf* perf, int count, bool need_deterministic,
+          const char* what, WorkspaceQuery&& workspace, size_t* bytes, cudnnMathType_t* math) {
   for (const size_t cap : {kWorkspaceCap, ~size_t{0}})
-    for (int i = 0; i < count; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS &&
-          (!need_deterministic || perf[i].determinism == CUDNN_DETERMINISTIC) &&
-          (tf32 || perf[i].mathType == CUDNN_FMA_MATH) &&
-          workspace(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS && *bytes <= cap) {
-        *math = perf[i].mathType;
+    for (int i = 0; i < count; ++i) {
+      if (perf[i].status != CUDNN_STATUS_SUCCESS ||
+          (need_deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) ||
+          !math_allowed(s, perf[i].mathType))
+        continue;
+      set_math(s, run_math(s, perf[i].mathType));
+      const bool fits = workspace(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS && *bytes <= cap;
+      set_math(s, offered_math(s));
+      if (fits) {
+        *math = run_math(s, perf[i].mathType);
         return perf[i].algo;
       }
+    }
   throw DeviceError(std::string("cuDNN offers no usable ") + what + " algorithm");
 }
 
 void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx) {
   cudnnHandle_t h = detail::cudnn_handle(ctx);
+  set_math(s, offered_math(s));  // the last call left its algorithm's math type
   constexpr int kMax = 16;
   int count = 0;
   cudnnConvolutionFwdAlgoPerf_t fwd[kMax];
@@ -71,7 +98,7 @@ void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx)
                                                               &count, fwd));
   size_t need = 0, bytes = 0;
   p.fwd = pick(
-      fwd, count, false, s.tf32, "forward convolution",
+      s, fwd, count, false, "forward convolution",
       [&](cudnnConvolutionFwdAlgo_t a, size_t* b) {
         return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), s.w.get(), s.conv.get(),
                                                        p.y.get(), a, b);
@@ -82,7 +109,7 @@ void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx)
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
       h, s.w.get(), p.y.get(), s.conv.get(), p.x.get(), kMax, &count, bd));
   p.bwd_data = pick(
-      bd, count, true, s.tf32, "backward-data convolution",
+      s, bd, count, true, "backward-data convolution",
       [&](cudnnConvolutionBwdDataAlgo_t a, size_t* b) {
         return cudnnGetConvolutionBackwardDataWorkspaceSize(h, s.w.get(), p.y.get(), s.conv.get(),
                                                             p.x.get(), a, b);
@@ -93,7 +120,7 @@ void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx)
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
       h, p.x.get(), p.y.get(), s.conv.get(), s.w.get(), kMax, &count, bf));
   p.bwd_filter = pick(
-      bf, count, true, s.tf32, "backward-filter convolution",
+      s, bf, count, true, "backward-filter convolution",
       [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* b) {
         return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.get(), p.y.get(), s.conv.get(),
                                                               s.w.get(), a, b);
@@ -124,22 +151,16 @@ std::shared_ptr<Conv2d::CudnnState> make_state(const Conv2dOptions& o, const Con
       s->w.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, static_cast<int>(o.out_channels),
       static_cast<int>(o.in_channels), static_cast<int>(o.kernel), static_cast<int>(o.kernel)));
   const int pad = static_cast<int>(o.padding), stride = static_cast<int>(o.stride);
-  CUTRAIN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(s->conv.get(), pad, pad, stride, stride, 1,
-                                                      1, CUDNN_CROSS_CORRELATION,
-                                                      CUDNN_DATA_FLOAT));
-  // What the heuristic may offer; each call then sets the math type of its algorithm.
-  CUTRAIN_CUDNN_CHECK(
-      cudnnSetConvolutionMathType(s->conv.get(), s->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+  CUTRAIN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(s->conv.get(), pad, pad, stride, stride, 1, 1,
+                                                      CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
   s->bias = detail::make_nchw_desc(1, o.out_channels, 1, 1);
   return s;
-}
-void set_math(const Conv2d::CudnnState& s, cudnnMathType_t math) {
-  CUTRAIN_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv.get(), math));
 }
 }  // namespace
 
 void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) {
-  if (!cudnn_) cudnn_ = make_state(opt_, ctx);
+  if (!cudnn_ || cudnn_->tf32 != (ctx.float32_math() == Float32Math::TF32))
+    cudnn_ = make_state(opt_, ctx);  // plans are made for one math
   CudnnState::Plan& p = plan_for(*cudnn_, x, y, ctx);
   size_t ws_bytes = 0;
   void* ws = detail::workspace(ctx, &ws_bytes);
@@ -161,7 +182,8 @@ void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) 
 
 void Conv2d::backward_cuda(const BatchView& x, const BatchView& dy, const BatchView* dx,
                            Context& ctx, bool bias_done) {
-  if (!cudnn_) cudnn_ = make_state(opt_, ctx);
+  if (!cudnn_ || cudnn_->tf32 != (ctx.float32_math() == Float32Math::TF32))
+    cudnn_ = make_state(opt_, ctx);  // plans are made for one math
   CudnnState::Plan& p = plan_for(*cudnn_, x, dy, ctx);
   size_t ws_bytes = 0;
   void* ws = detail::workspace(ctx, &ws_bytes);

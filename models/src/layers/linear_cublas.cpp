@@ -119,7 +119,8 @@ bool run_fused(std::map<LinearCublas::Key, std::unique_ptr<LinearCublas::Gemm>>&
   const int64_t k = s.transa == CUBLAS_OP_N ? s.a_cols : s.a_rows;
   const int bias_align = common_alignment({bias});
   if (!fusable(s.d_rows, s.d_cols, k, bias_align)) return false;
-  const LinearCublas::Key key{batch, common_alignment({a, b, d}), bias_align};
+  const LinearCublas::Key key{batch, common_alignment({a, b, d}), bias_align,
+                              ctx.float32_math() == Float32Math::TF32};
   auto it = plans.find(key);
   if (it == plans.end()) it = plans.emplace(key, plan(s, bias, std::get<1>(key), ctx)).first;
   if (!it->second) return false;

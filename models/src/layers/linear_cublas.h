@@ -50,11 +50,12 @@ class LinearCublas {
   bool backward_fused() const { return backward_fused_; }
 
   struct Gemm;  // a planned cuBLASLt GEMM (defined in the .cpp)
-  using Key = std::tuple<int64_t, int, int>;
+  using Key = std::tuple<int64_t, int, int, bool>;  // batch, alignments, TF32
 
  private:
-  // By (batch size, alignment of the matrices, alignment of the bias): the heuristic assumes
-  // both. Null: cuBLASLt offers no algorithm.
+  // By (batch size, alignment of the matrices, alignment of the bias, the context's TF32
+  // choice): the heuristic assumes the alignments, and the descriptor holds the compute type. Null:
+  // cuBLASLt offers no algorithm.
   using Plans = std::map<Key, std::unique_ptr<Gemm>>;
 
   Plans forward_plans_, backward_plans_;
