@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -365,26 +366,42 @@ TEST_F(GpuLayers, Tf32LayersMatchCpuLoosely) {
 }
 
 // The switch must reach the libraries: a 400-term GEMM on TF32 tensor cores cannot give the
-// float32 result bit for bit, and without --tf32 it must not use them (Full matches the CPU to
-// 1e-4 in the tests above; here the two GPU results must differ).
-TEST_F(GpuLayers, Tf32ChangesLinearResults) {
-  auto forward = [](cutrain::Float32Math math) {
+// float32 result bit for bit (Full matches the CPU to 1e-4 in the tests above; here the two GPU
+// results must differ), through cuBLASLt and through cuBLAS's handle (CUTRAIN_CUBLASLT=0).
+// Whether cuDNN takes a tensor-op algorithm for a convolution is its heuristic's choice, so the
+// convolution's share of changed values is printed, not required.
+TEST_F(GpuLayers, Tf32ChangesGemmResults) {
+  auto changed = [](const std::vector<float>& a, const std::vector<float>& b) {
+    size_t n = 0;
+    for (size_t i = 0; i < a.size(); ++i) n += a[i] != b[i] ? 1 : 0;
+    return static_cast<double>(n) / static_cast<double>(a.size());
+  };
+  auto run = [](const MakeLayer& make, const Shape& in, cutrain::Float32Math math) {
     Context gpu(Device::CUDA, math);
-    cutrain::Linear layer(400, 120);
+    std::unique_ptr<Layer> layer = make();
     Rng rng(7);
-    layer.build({256, 400}, Device::CUDA, rng);
-    Tensor x = Tensor::from_vector(Uniform(rng, 256 * 400, -1, 1), {256, 400}, Device::CPU)
+    const Shape out = layer->build(in, Device::CUDA, rng);
+    Tensor x = Tensor::from_vector(Uniform(rng, cutrain::numel_of(in), -1, 1), in, Device::CPU)
                    .to(Device::CUDA, gpu.stream());
-    Tensor y({256, 120}, Device::CUDA);
-    layer.forward(x, y, gpu);
+    Tensor y(out, Device::CUDA);
+    layer->forward(x, y, gpu);
     return y.to_vector(gpu.stream());
   };
-  const std::vector<float> full = forward(cutrain::Float32Math::Full);
-  const std::vector<float> tf32 = forward(cutrain::Float32Math::TF32);
-  ASSERT_EQ(full.size(), tf32.size());
-  size_t differ = 0;
-  for (size_t i = 0; i < full.size(); ++i) differ += full[i] != tf32[i] ? 1 : 0;
-  EXPECT_GT(differ, full.size() / 2) << "TF32 left the GEMM's results unchanged";
+  for (const bool fused : {true, false}) {
+    const ScopedEnv env("CUTRAIN_CUBLASLT", fused ? nullptr : "0");
+    const MakeLayer linear = [] { return std::make_unique<cutrain::Linear>(400, 120); };
+    const double share = changed(run(linear, {256, 400}, cutrain::Float32Math::Full),
+                                 run(linear, {256, 400}, cutrain::Float32Math::TF32));
+    EXPECT_GT(share, 0.5) << (fused ? "cuBLASLt" : "cuBLAS")
+                          << ": TF32 left the GEMM's results unchanged";
+  }
+  const MakeLayer conv = [] {
+    return std::make_unique<cutrain::Conv2d>(cutrain::Conv2dOptions{64, 64, 3, 1, 1});
+  };
+  const Shape in{32, 64, 16, 16};
+  std::printf("conv 64->64 3x3 on 32x64x16x16: TF32 changed %.1f%% of the outputs\n",
+              100.0 * changed(run(conv, in, cutrain::Float32Math::Full),
+                              run(conv, in, cutrain::Float32Math::TF32)));
 }
 
 void CheckPool(cutrain::PoolMode mode) {

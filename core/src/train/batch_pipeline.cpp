@@ -87,8 +87,11 @@ void BatchPipeline::run_batch(int64_t slot, int64_t n, bool with_grad,
 int64_t BatchPipeline::layer_modes_id() {
   layer_modes_.clear();
   for (const auto& layer : model_.layers()) layer_modes_.push_back(layer->training());
-  return layer_modes_ids_.emplace(layer_modes_, static_cast<int64_t>(layer_modes_ids_.size()))
-      .first->second;
+  const auto it = layer_modes_ids_.find(layer_modes_);  // no allocation in the steady state
+  if (it != layer_modes_ids_.end()) return it->second;
+  const auto id = static_cast<int64_t>(layer_modes_ids_.size());
+  layer_modes_ids_.emplace(layer_modes_, id);
+  return id;
 }
 
 void BatchPipeline::train_step(int64_t slot, int64_t n, Optimizer& optimizer) {
