@@ -76,10 +76,12 @@ CUTRAIN_HD float bn_masked_dy(float dy, float y, bool relu) {
 }
 
 /// dx = scale (dy - mean_dy - xhat mean_dy_xhat) with scale = gamma inv_std,
-/// mean_dy = dbeta / M and mean_dy_xhat = dgamma / M (dy already masked).
+/// mean_dy = dbeta / M and mean_dy_xhat = dgamma / M (dy already masked). The product is rounded
+/// on its own (mul_rn): nvcc could otherwise fuse it with the subtraction in one kernel and not
+/// another, and the two batch-norm schedules must give the same bits (and round like the CPU).
 CUTRAIN_HD float bn_backward_element(float dy, float xhat, float scale, float mean_dy,
                                      float mean_dy_xhat) {
-  return scale * (dy - mean_dy - xhat * mean_dy_xhat);
+  return scale * (dy - mean_dy - mul_rn(xhat, mean_dy_xhat));
 }
 
 }  // namespace cutrain::kernels

@@ -55,8 +55,8 @@ cudnnMathType_t offered_math(const Conv2d::CudnnState& s) {
 // and never a tensor-op listing then (cuDNN lists FMA for an FMA descriptor; PyTorch asserts
 // as much, this skips instead).
 bool math_allowed(const Conv2d::CudnnState& s, cudnnMathType_t listed) {
-  return s.tf32 ||
-         (listed != CUDNN_TENSOR_OP_MATH && listed != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION);
+  if (listed == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return false;  // may go down to FP16
+  return s.tf32 || listed != CUDNN_TENSOR_OP_MATH;
 }
 cudnnMathType_t run_math(const Conv2d::CudnnState& s, cudnnMathType_t listed) {
   return s.tf32 ? listed : CUDNN_FMA_MATH;
