@@ -7,11 +7,19 @@
 // so results stay comparable with the CPU reference); TF32 lets cuDNN pick tensor-op ones too
 // (CUDNN_DEFAULT_MATH), and each call runs with the math type cuDNN listed for its algorithm.
 // Backward algorithms are restricted to deterministic ones so runs repeat exactly.
+// Every usable offer is kept in order: until an algorithm has run once, a call that cuDNN
+// refuses with NOT_SUPPORTED moves on to the next (the heuristic can accept descriptors, such as
+// DenseBlock's channel slices, that an algorithm then refuses; PyTorch's algorithm iterator
+// allows for the same). First calls happen eagerly (a graph captures a step's second use).
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <tuple>
+#include <vector>
 
 #include "channel_bias_activation.h"
 #include "context_impl.h"
+#include "cuda/blas_dnn_check.h"
 #include "cuda/cudnn_desc.h"
 #include "cutrain/error.h"
 #include "cutrain/models/conv2d.h"
@@ -19,14 +27,31 @@
 
 namespace cutrain {
 
+namespace {
+// An algorithm cuDNN's heuristic offered, the math type it runs with (set on the convolution
+// descriptor before the call) and its workspace.
+template <typename Algo>
+struct Choice {
+  Algo algo;
+  cudnnMathType_t math;
+  size_t bytes;
+};
+// One direction's usable offers in order of preference, the one in use, and whether it has run.
+template <typename Algo>
+struct Choices {
+  std::vector<Choice<Algo>> list;
+  size_t current = 0;
+  bool proven = false;
+  const Choice<Algo>& now() const { return list[current]; }
+};
+}  // namespace
+
 struct Conv2d::CudnnState {
   struct Plan {
     detail::TensorDesc x, y;
-    cudnnConvolutionFwdAlgo_t fwd{};
-    cudnnConvolutionBwdDataAlgo_t bwd_data{};
-    cudnnConvolutionBwdFilterAlgo_t bwd_filter{};
-    // The math type cuDNN's heuristic listed with each algorithm, set on `conv` before the call.
-    cudnnMathType_t fwd_math{}, bwd_data_math{}, bwd_filter_math{};
+    Choices<cudnnConvolutionFwdAlgo_t> fwd;
+    Choices<cudnnConvolutionBwdDataAlgo_t> bwd_data;
+    Choices<cudnnConvolutionBwdFilterAlgo_t> bwd_filter;
   };
   bool tf32 = false;
   detail::FilterDesc w;
@@ -62,29 +87,54 @@ cudnnMathType_t run_math(const Conv2d::CudnnState& s, cudnnMathType_t listed) {
   return s.tf32 ? listed : CUDNN_FMA_MATH;
 }
 
-// The first algorithm (in cuDNN's order of preference) that supports the descriptors, is
-// deterministic when asked, has an allowed math type, and whose workspace query (under the math
-// type it will run with) succeeds with at most kWorkspaceCap bytes (in a second pass, any
-// size); `bytes` gets its workspace, `math` the math type to run it with. Leaves the descriptor
-// at offered_math for the next heuristic.
-template <typename Perf, typename WorkspaceQuery>
-auto pick(const Conv2d::CudnnState& s, const Perf* perf, int count, bool need_deterministic,
-          const char* what, WorkspaceQuery&& workspace, size_t* bytes, cudnnMathType_t* math) {
-  for (const size_t cap : {kWorkspaceCap, ~size_t{0}})
-    for (int i = 0; i < count; ++i) {
-      if (perf[i].status != CUDNN_STATUS_SUCCESS ||
-          (need_deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) ||
-          !math_allowed(s, perf[i].mathType))
-        continue;
-      set_math(s, run_math(s, perf[i].mathType));
-      const bool fits = workspace(perf[i].algo, bytes) == CUDNN_STATUS_SUCCESS && *bytes <= cap;
-      set_math(s, offered_math(s));
-      if (fits) {
-        *math = run_math(s, perf[i].mathType);
-        return perf[i].algo;
-      }
+// The algorithms (in cuDNN's order of preference) that support the descriptors, are
+// deterministic when asked, have an allowed math type and a workspace query (under the math
+// type they run with) that succeeds: those within kWorkspaceCap bytes first, then the others.
+// Leaves the descriptor at offered_math for the next heuristic.
+template <typename Algo, typename Perf, typename WorkspaceQuery>
+Choices<Algo> usable(const Conv2d::CudnnState& s, const Perf* perf, int count,
+                     bool need_deterministic, const char* what, WorkspaceQuery&& workspace) {
+  std::vector<Choice<Algo>> within, beyond;
+  for (int i = 0; i < count; ++i) {
+    if (perf[i].status != CUDNN_STATUS_SUCCESS ||
+        (need_deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) ||
+        !math_allowed(s, perf[i].mathType))
+      continue;
+    const cudnnMathType_t math = run_math(s, perf[i].mathType);
+    set_math(s, math);
+    size_t bytes = 0;
+    const bool ok = workspace(perf[i].algo, &bytes) == CUDNN_STATUS_SUCCESS;
+    set_math(s, offered_math(s));
+    if (ok) (bytes <= kWorkspaceCap ? within : beyond).push_back({perf[i].algo, math, bytes});
+  }
+  within.insert(within.end(), beyond.begin(), beyond.end());
+  if (within.empty())
+    throw DeviceError(std::string("cuDNN offers no usable ") + what + " algorithm");
+  return {std::move(within)};
+}
+
+// Runs call(algo, workspace, bytes) -> cudnnStatus_t with the current choice of `c`; before it
+// has run once, NOT_SUPPORTED moves on to the next choice (said on stderr), growing the
+// workspace if it needs more. Any other failure throws, naming `what`.
+template <typename Algo, typename Call>
+void run_choice(const Conv2d::CudnnState& s, Choices<Algo>& c, Context& ctx, const char* what,
+                Call&& call) {
+  for (;;) {
+    set_math(s, c.now().math);
+    size_t ws_bytes = 0;
+    void* ws = detail::workspace(ctx, &ws_bytes);
+    const cudnnStatus_t st = call(c.now().algo, ws, ws_bytes);
+    if (st == CUDNN_STATUS_SUCCESS) {
+      c.proven = true;
+      return;
     }
-  throw DeviceError(std::string("cuDNN offers no usable ") + what + " algorithm");
+    if (st != CUDNN_STATUS_NOT_SUPPORTED || c.proven || c.current + 1 == c.list.size())
+      detail::throw_cudnn_error(what, st, __FILE__, __LINE__);
+    std::fprintf(stderr, "cutrain: %s refused algorithm %d (NOT_SUPPORTED); trying %d\n", what,
+                 static_cast<int>(c.now().algo), static_cast<int>(c.list[c.current + 1].algo));
+    ++c.current;
+    detail::reserve_workspace(ctx, c.now().bytes);
+  }
 }
 
 void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx) {
@@ -96,38 +146,31 @@ void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx)
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.get(), s.w.get(),
                                                               s.conv.get(), p.y.get(), kMax,
                                                               &count, fwd));
-  size_t need = 0, bytes = 0;
-  p.fwd = pick(
-      s, fwd, count, false, "forward convolution",
-      [&](cudnnConvolutionFwdAlgo_t a, size_t* b) {
+  p.fwd = usable<cudnnConvolutionFwdAlgo_t>(
+      s, fwd, count, false, "forward convolution", [&](cudnnConvolutionFwdAlgo_t a, size_t* b) {
         return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), s.w.get(), s.conv.get(),
                                                        p.y.get(), a, b);
-      },
-      &bytes, &p.fwd_math);
-  need = std::max(need, bytes);
+      });
   cudnnConvolutionBwdDataAlgoPerf_t bd[kMax];
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
       h, s.w.get(), p.y.get(), s.conv.get(), p.x.get(), kMax, &count, bd));
-  p.bwd_data = pick(
+  p.bwd_data = usable<cudnnConvolutionBwdDataAlgo_t>(
       s, bd, count, true, "backward-data convolution",
       [&](cudnnConvolutionBwdDataAlgo_t a, size_t* b) {
         return cudnnGetConvolutionBackwardDataWorkspaceSize(h, s.w.get(), p.y.get(), s.conv.get(),
                                                             p.x.get(), a, b);
-      },
-      &bytes, &p.bwd_data_math);
-  need = std::max(need, bytes);
+      });
   cudnnConvolutionBwdFilterAlgoPerf_t bf[kMax];
   CUTRAIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
       h, p.x.get(), p.y.get(), s.conv.get(), s.w.get(), kMax, &count, bf));
-  p.bwd_filter = pick(
+  p.bwd_filter = usable<cudnnConvolutionBwdFilterAlgo_t>(
       s, bf, count, true, "backward-filter convolution",
       [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* b) {
         return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.get(), p.y.get(), s.conv.get(),
                                                               s.w.get(), a, b);
-      },
-      &bytes, &p.bwd_filter_math);
-  need = std::max(need, bytes);
-  detail::reserve_workspace(ctx, need);
+      });
+  detail::reserve_workspace(
+      ctx, std::max({p.fwd.now().bytes, p.bwd_data.now().bytes, p.bwd_filter.now().bytes}));
 }
 
 Conv2d::CudnnState::Plan& plan_for(Conv2d::CudnnState& s, const BatchView& x, const BatchView& y,
@@ -139,7 +182,10 @@ Conv2d::CudnnState::Plan& plan_for(Conv2d::CudnnState& s, const BatchView& x, co
   const Shape& out = y.shape;
   Conv2d::CudnnState::Plan p{
       detail::make_nchw_desc_strided(in[0], in[1], in[2], in[3], x.batch_stride),
-      detail::make_nchw_desc_strided(out[0], out[1], out[2], out[3], y.batch_stride)};
+      detail::make_nchw_desc_strided(out[0], out[1], out[2], out[3], y.batch_stride),
+      {},
+      {},
+      {}};
   init_plan(s, p, ctx);
   return s.plans.emplace(key, std::move(p)).first->second;
 }
@@ -162,14 +208,14 @@ void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) 
   if (!cudnn_ || cudnn_->tf32 != (ctx.float32_math() == Float32Math::TF32))
     cudnn_ = make_state(opt_, ctx);  // plans are made for one math
   CudnnState::Plan& p = plan_for(*cudnn_, x, y, ctx);
-  size_t ws_bytes = 0;
-  void* ws = detail::workspace(ctx, &ws_bytes);
   const float one = 1.0f, zero = 0.0f;
   cudnnHandle_t h = detail::cudnn_handle(ctx);
-  set_math(*cudnn_, p.fwd_math);
-  CUTRAIN_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.get(), x.data, cudnn_->w.get(),
-                                              weight_.data(), cudnn_->conv.get(), p.fwd, ws,
-                                              ws_bytes, &zero, p.y.get(), y.data));
+  run_choice(*cudnn_, p.fwd, ctx, "cudnnConvolutionForward",
+             [&](cudnnConvolutionFwdAlgo_t algo, void* ws, size_t ws_bytes) {
+               return cudnnConvolutionForward(h, &one, p.x.get(), x.data, cudnn_->w.get(),
+                                              weight_.data(), cudnn_->conv.get(), algo, ws,
+                                              ws_bytes, &zero, p.y.get(), y.data);
+             });
   if (act_) {  // bias and the absorbed activation in one pass
     const kernels::ChannelDims d{y.batch(), y.shape[1], y.shape[2] * y.shape[3], y.batch_stride};
     kernels::launch_bias_activation_forward(detail::to_kernel(*act_), d, bias_.data(), y.data,
@@ -185,23 +231,24 @@ void Conv2d::backward_cuda(const BatchView& x, const BatchView& dy, const BatchV
   if (!cudnn_ || cudnn_->tf32 != (ctx.float32_math() == Float32Math::TF32))
     cudnn_ = make_state(opt_, ctx);  // plans are made for one math
   CudnnState::Plan& p = plan_for(*cudnn_, x, dy, ctx);
-  size_t ws_bytes = 0;
-  void* ws = detail::workspace(ctx, &ws_bytes);
   const float one = 1.0f, zero = 0.0f;
   cudnnHandle_t h = detail::cudnn_handle(ctx);
   if (!bias_done)
     CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &one, p.y.get(), dy.data, &zero,
                                                      cudnn_->bias.get(), dbias_.data()));
-  set_math(*cudnn_, p.bwd_filter_math);
-  CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &one, p.x.get(), x.data, p.y.get(), dy.data,
-                                                     cudnn_->conv.get(), p.bwd_filter, ws, ws_bytes,
-                                                     &zero, cudnn_->w.get(), dweight_.data()));
-  if (dx != nullptr) {  // dx has x's batch stride (checked by backward_view)
-    set_math(*cudnn_, p.bwd_data_math);
-    CUTRAIN_CUDNN_CHECK(cudnnConvolutionBackwardData(
-        h, &one, cudnn_->w.get(), weight_.data(), p.y.get(), dy.data, cudnn_->conv.get(),
-        p.bwd_data, ws, ws_bytes, &zero, p.x.get(), dx->data));
-  }
+  run_choice(*cudnn_, p.bwd_filter, ctx, "cudnnConvolutionBackwardFilter",
+             [&](cudnnConvolutionBwdFilterAlgo_t algo, void* ws, size_t ws_bytes) {
+               return cudnnConvolutionBackwardFilter(h, &one, p.x.get(), x.data, p.y.get(), dy.data,
+                                                     cudnn_->conv.get(), algo, ws, ws_bytes, &zero,
+                                                     cudnn_->w.get(), dweight_.data());
+             });
+  if (dx != nullptr)  // dx has x's batch stride (checked by backward_view)
+    run_choice(*cudnn_, p.bwd_data, ctx, "cudnnConvolutionBackwardData",
+               [&](cudnnConvolutionBwdDataAlgo_t algo, void* ws, size_t ws_bytes) {
+                 return cudnnConvolutionBackwardData(h, &one, cudnn_->w.get(), weight_.data(),
+                                                     p.y.get(), dy.data, cudnn_->conv.get(), algo,
+                                                     ws, ws_bytes, &zero, p.x.get(), dx->data);
+               });
 }
 
 }  // namespace cutrain
