@@ -8,9 +8,9 @@
 // (CUDNN_DEFAULT_MATH), and each call runs with the math type cuDNN listed for its algorithm.
 // Backward algorithms are restricted to deterministic ones so runs repeat exactly.
 // Every usable offer is kept in order: until an algorithm has run once, a call that cuDNN
-// refuses with NOT_SUPPORTED moves on to the next (the heuristic can accept descriptors, such as
-// DenseBlock's channel slices, that an algorithm then refuses; PyTorch's algorithm iterator
-// allows for the same). First calls happen eagerly (a graph captures a step's second use).
+// refuses (a NOT_SUPPORTED status) moves on to the next (layers/algorithm_choices.h). First
+// calls happen eagerly (a graph captures a step's second use); inside a capture a refusal is
+// thrown instead, and the capture's eager fallback retries.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -24,6 +24,7 @@
 #include "cutrain/error.h"
 #include "cutrain/models/conv2d.h"
 #include "layers/activation_kind.h"
+#include "layers/algorithm_choices.h"
 
 namespace cutrain {
 
@@ -36,14 +37,9 @@ struct Choice {
   cudnnMathType_t math;
   size_t bytes;
 };
-// One direction's usable offers in order of preference, the one in use, and whether it has run.
+// One direction's usable offers in order of preference.
 template <typename Algo>
-struct Choices {
-  std::vector<Choice<Algo>> list;
-  size_t current = 0;
-  bool proven = false;
-  const Choice<Algo>& now() const { return list[current]; }
-};
+using Choices = detail::AlgorithmChoices<Choice<Algo>>;
 }  // namespace
 
 struct Conv2d::CudnnState {
@@ -113,28 +109,38 @@ Choices<Algo> usable(const Conv2d::CudnnState& s, const Perf* perf, int count,
   return {std::move(within)};
 }
 
-// Runs call(algo, workspace, bytes) -> cudnnStatus_t with the current choice of `c`; before it
-// has run once, NOT_SUPPORTED moves on to the next choice (said on stderr), growing the
-// workspace if it needs more. Any other failure throws, naming `what`.
+// Runs call(algo, workspace, bytes) -> cudnnStatus_t with the choice in use of `c`; before it
+// has run once, a refusal (any NOT_SUPPORTED status) moves on to the next choice, said on
+// stderr, after growing the workspace if it needs more. Not inside a capture: the capture's
+// eager fallback does it. Any other failure, or a refusal with nothing left, throws naming
+// `what`.
 template <typename Algo, typename Call>
 void run_choice(const Conv2d::CudnnState& s, Choices<Algo>& c, Context& ctx, const char* what,
                 Call&& call) {
-  for (;;) {
-    set_math(s, c.now().math);
-    size_t ws_bytes = 0;
-    void* ws = detail::workspace(ctx, &ws_bytes);
-    const cudnnStatus_t st = call(c.now().algo, ws, ws_bytes);
-    if (st == CUDNN_STATUS_SUCCESS) {
-      c.proven = true;
-      return;
-    }
-    if (st != CUDNN_STATUS_NOT_SUPPORTED || c.proven || c.current + 1 == c.list.size())
-      detail::throw_cudnn_error(what, st, __FILE__, __LINE__);
-    std::fprintf(stderr, "cutrain: %s refused algorithm %d (NOT_SUPPORTED); trying %d\n", what,
-                 static_cast<int>(c.now().algo), static_cast<int>(c.list[c.current + 1].algo));
-    ++c.current;
-    detail::reserve_workspace(ctx, c.now().bytes);
-  }
+  cudnnStatus_t last = CUDNN_STATUS_SUCCESS;
+  const detail::Attempt r = detail::run_first_accepted(
+      c,
+      [&](const Choice<Algo>& ch) {
+        set_math(s, ch.math);
+        size_t ws_bytes = 0;
+        void* ws = detail::workspace(ctx, &ws_bytes);
+        last = call(ch.algo, ws, ws_bytes);
+        if (last == CUDNN_STATUS_SUCCESS) return detail::Attempt::Ok;
+        return CUDNN_STATUS_CATEGORY(last) == CUDNN_STATUS_NOT_SUPPORTED ? detail::Attempt::Refused
+                                                                         : detail::Attempt::Failed;
+      },
+      [&](const Choice<Algo>& next) {
+        std::fprintf(stderr, "cutrain: %s refused algorithm %d (%s); trying %d\n", what,
+                     static_cast<int>(c.now().algo), cudnnGetErrorString(last),
+                     static_cast<int>(next.algo));
+        detail::reserve_workspace(ctx, next.bytes);
+      },
+      [&] {
+        cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+        return cudaStreamIsCapturing(ctx.stream(), &capture) == cudaSuccess &&
+               capture == cudaStreamCaptureStatusNone;
+      });
+  if (r != detail::Attempt::Ok) detail::throw_cudnn_error(what, last, __FILE__, __LINE__);
 }
 
 void init_plan(Conv2d::CudnnState& s, Conv2d::CudnnState::Plan& p, Context& ctx) {
