@@ -1,7 +1,8 @@
 // ResNet-18 and DenseNet on CUDA against the CPU: the residual and dense blocks alone (forward,
 // dx and every parameter gradient, at the built batch and a smaller one), one and two training
 // steps of each whole model (logits, loss, gradients, updated parameters), the trainer's
-// --resize path on the device, and the peak tensor memory of a d2l-sized DenseNet batch.
+// --resize path on the device (also with --tf32, loosely), and the peak tensor memory of a
+// d2l-sized DenseNet batch.
 // cuDNN runs with FMA math and deterministic backward algorithms; the tolerances are looser
 // than LeNet's because 20-odd layers with batch statistics over few values amplify rounding.
 // Skipped without a usable device.
@@ -199,8 +200,9 @@ TEST_F(GpuResNetDenseNet, ResNet18TwoStepsWithPartialBatch) { run_steps("resnet1
 
 // --- the trainer's --resize on the device ----------------------------------------------------
 
-// Also the only whole-model check of evaluation mode (running statistics) on the device.
-TEST_F(GpuResNetDenseNet, ResizedTrainingEpochMatchesCpu) {
+// One epoch (two steps of 8, then evaluation) of each model with --resize on the device against
+// the CPU; `rel` bounds the losses' relative difference.
+void ExpectResizedEpochNearCpu(Float32Math math, double rel) {
   const data::ImageDataset train = test::separable_images(16, 41);
   const data::ImageDataset test_set = test::separable_images(12, 42);
   for (const char* name : {"resnet18", "densenet"}) {
@@ -208,7 +210,7 @@ TEST_F(GpuResNetDenseNet, ResizedTrainingEpochMatchesCpu) {
     EpochMetrics m[2];
     for (int dev = 0; dev < 2; ++dev) {
       const Device device = dev == 0 ? Device::CPU : Device::CUDA;
-      Context ctx(device);
+      Context ctx(device, device == Device::CUDA ? math : Float32Math::Full);
       Sequential net = make_model(name, {1, 40, 40});
       net.build({1, 40, 40}, 8, device, 0);
       auto opt = make_optimizer("sgd", net.parameters(), 0.05, ctx);
@@ -218,9 +220,21 @@ TEST_F(GpuResNetDenseNet, ResizedTrainingEpochMatchesCpu) {
       Trainer trainer(net, *opt, ctx, train, test_set, o);
       m[dev] = trainer.train_epoch(1);
     }
-    EXPECT_NEAR(m[1].train_loss, m[0].train_loss, 1e-3 * std::abs(m[0].train_loss));
-    EXPECT_NEAR(m[1].test_loss, m[0].test_loss, 1e-3 * std::abs(m[0].test_loss) + 1e-4);
+    EXPECT_NEAR(m[1].train_loss, m[0].train_loss, rel * std::abs(m[0].train_loss));
+    EXPECT_NEAR(m[1].test_loss, m[0].test_loss, rel * std::abs(m[0].test_loss) + 1e-4);
   }
+}
+
+// Also the only whole-model check of evaluation mode (running statistics) on the device.
+TEST_F(GpuResNetDenseNet, ResizedTrainingEpochMatchesCpu) {
+  ExpectResizedEpochNearCpu(Float32Math::Full, 1e-3);
+}
+
+// The same on TF32 tensor cores (--tf32, what gpu-check.sh trains the models with), through
+// every convolution of both models, DenseBlock's channel slices included: TF32's ~1e-3 per
+// layer stays far inside 5e-2 of the losses, while a convolution gone wrong moves them by O(1).
+TEST_F(GpuResNetDenseNet, ResizedTrainingEpochWithTf32StaysNearCpu) {
+  ExpectResizedEpochNearCpu(Float32Math::TF32, 5e-2);
 }
 
 // --- memory --------------------------------------------------------------------------------
