@@ -11,8 +11,6 @@ extern "C" void openblas_set_num_threads(int num_threads);
 
 namespace cutrain {
 
-const char* to_string(Float32Math math) { return math == Float32Math::TF32 ? "tf32" : "full"; }
-
 Context::Context(Device device, Float32Math math)
     : device_(device), math_(math), impl_(std::make_unique<Impl>()) {
   if (device == Device::CPU) {

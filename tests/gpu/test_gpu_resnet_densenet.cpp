@@ -3,7 +3,8 @@
 // steps of each whole model (logits, loss, gradients, updated parameters), the trainer's
 // --resize path on the device (also with --tf32, loosely), and the peak tensor memory of a
 // d2l-sized DenseNet batch.
-// cuDNN runs with FMA math and deterministic backward algorithms; the tolerances are looser
+// cuDNN runs with FMA math (but for the TF32 test) and deterministic backward algorithms; the
+// tolerances are looser
 // than LeNet's because 20-odd layers with batch statistics over few values amplify rounding.
 // Skipped without a usable device.
 #include <gtest/gtest.h>

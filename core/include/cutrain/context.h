@@ -22,9 +22,6 @@ enum class Float32Math {
   TF32,
 };
 
-/// "full" or "tf32".
-const char* to_string(Float32Math math);
-
 class Context {
  public:
   /// On CUDA: creates the compute stream, cuBLAS and cuDNN handles (throws DeviceError when no

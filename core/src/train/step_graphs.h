@@ -1,5 +1,6 @@
 // StepGraphs: the per-batch work of a pipeline (forward + loss [+ backward + optimizer]) as CUDA
-// graphs, one per key (batch size and kind), so that a step costs one graph launch instead of
+// graphs, one per key (BatchPipeline's: batch size, kind and the layers' training modes; clear()
+// drops them all when the optimizer changes), so that a step costs one graph launch instead of
 // dozens of kernel launches. A key's first use runs eagerly: it creates cuDNN plans, loads
 // kernels and sizes workspaces, none of which may happen during a capture. Its second use is
 // captured and replayed, and so is every later one. A reallocated shared workspace

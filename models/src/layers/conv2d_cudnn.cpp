@@ -1,7 +1,8 @@
 // Conv2d on cuDNN. Descriptors and algorithms are chosen once per batch size (the built batch
 // and, for the last partial batch of an epoch, the remainder) and per batch strides of x and y
 // (DenseBlock passes channel slices of its buffer: strided descriptors, see batch_view.h) and
-// cached; the shared workspace grows only then, never inside a steady-state step.
+// cached; the shared workspace grows only then (and when a first call moves on to an algorithm
+// that needs more, or a context with the other math re-plans), never inside a steady-state step.
 //
 // Math follows the context's Float32Math: Full takes only CUDNN_FMA_MATH algorithms (no TF32,
 // so results stay comparable with the CPU reference); TF32 lets cuDNN pick tensor-op ones too
