@@ -81,7 +81,7 @@ int run_bench_train(const BenchTrainConfig& c) {
   const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
   const data::ImageDataset train = data::load_fashion_mnist(dir, data::Split::Train);
   const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
-  Context ctx(choice.device, c.tf32 ? Float32Math::TF32 : Float32Math::Full);
+  Context ctx(choice.device, float32_math(c.tf32));
   Sequential model = make_model(c.model);
   model.set_fuse_activations(!c.unfused);
   model.build({train.channels, train.height, train.width}, c.batch_size, choice.device, 0);
@@ -170,7 +170,7 @@ CLI::App* add_time_command(CLI::App& app, TimeConfig& c) {
 int run_time(const TimeConfig& c) {
   const DeviceChoice choice = choose_device(c.device);
   check_cuda_only_flags({false, false, c.tf32}, choice);
-  Context ctx(choice.device, c.tf32 ? Float32Math::TF32 : Float32Math::Full);
+  Context ctx(choice.device, float32_math(c.tf32));
   Sequential model = make_model(c.model);
   const Shape sample{1, 28, 28};
   model.build(sample, c.batch_size, choice.device, 0);

@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cutrain/context.h"
+
 namespace cutrain::app {
 
 inline CLI::Option* add_tf32_flag(CLI::App* cmd, bool& tf32) {
@@ -12,5 +14,8 @@ inline CLI::Option* add_tf32_flag(CLI::App* cmd, bool& tf32) {
       "products, float32 sums; several times faster on Ampere and later, results differ by "
       "~1e-3 relative; PyTorch's default for cuDNN convolutions). Default: float32 products");
 }
+
+/// The Context's math for the flag's value.
+inline Float32Math float32_math(bool tf32) { return tf32 ? Float32Math::TF32 : Float32Math::Full; }
 
 }  // namespace cutrain::app

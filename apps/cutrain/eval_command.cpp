@@ -43,7 +43,7 @@ int run_eval(const EvalConfig& c) {
   const CheckpointInfo info = read_checkpoint_info(c.checkpoint);
   const std::string dir = c.data_dir.empty() ? data::default_data_dir() : c.data_dir;
   const data::ImageDataset test = data::load_fashion_mnist(dir, data::Split::Test);
-  Context ctx(choice.device, c.tf32 ? Float32Math::TF32 : Float32Math::Full);
+  Context ctx(choice.device, float32_math(c.tf32));
   // A run trained with --resize is evaluated on images resized the same way.
   const int64_t resize = stored_resize(info.config_json, c.checkpoint);
   const Shape sample = resize > 0 ? Shape{test.channels, resize, resize}

@@ -197,7 +197,7 @@ int run_train(const TrainConfig& given) {
   std::printf("data: %s: %lld train, %lld test images\n", dir.c_str(),
               static_cast<long long>(train.count), static_cast<long long>(test.count));
 
-  Context ctx(choice.device, c.tf32 ? Float32Math::TF32 : Float32Math::Full);
+  Context ctx(choice.device, float32_math(c.tf32));
   const Shape sample = c.resize > 0 ? Shape{train.channels, c.resize, c.resize}
                                     : Shape{train.channels, train.height, train.width};
   Sequential model = c.resume_path.empty() ? make_model(c.model, sample)

@@ -209,11 +209,16 @@ std::shared_ptr<Conv2d::CudnnState> make_state(const Conv2dOptions& o, const Con
   s->bias = detail::make_nchw_desc(1, o.out_channels, 1, 1);
   return s;
 }
+// Makes the layer's cuDNN state on first use, and anew for a context with the other math (plans
+// are made for one).
+void refresh_state(std::shared_ptr<Conv2d::CudnnState>& s, const Conv2dOptions& o,
+                   const Context& ctx) {
+  if (!s || s->tf32 != (ctx.float32_math() == Float32Math::TF32)) s = make_state(o, ctx);
+}
 }  // namespace
 
 void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) {
-  if (!cudnn_ || cudnn_->tf32 != (ctx.float32_math() == Float32Math::TF32))
-    cudnn_ = make_state(opt_, ctx);  // plans are made for one math
+  refresh_state(cudnn_, opt_, ctx);
   CudnnState::Plan& p = plan_for(*cudnn_, x, y, ctx);
   const float one = 1.0f, zero = 0.0f;
   cudnnHandle_t h = detail::cudnn_handle(ctx);
@@ -235,8 +240,7 @@ void Conv2d::forward_cuda(const BatchView& x, const BatchView& y, Context& ctx) 
 
 void Conv2d::backward_cuda(const BatchView& x, const BatchView& dy, const BatchView* dx,
                            Context& ctx, bool bias_done) {
-  if (!cudnn_ || cudnn_->tf32 != (ctx.float32_math() == Float32Math::TF32))
-    cudnn_ = make_state(opt_, ctx);  // plans are made for one math
+  refresh_state(cudnn_, opt_, ctx);
   CudnnState::Plan& p = plan_for(*cudnn_, x, dy, ctx);
   const float one = 1.0f, zero = 0.0f;
   cudnnHandle_t h = detail::cudnn_handle(ctx);
