@@ -6,8 +6,10 @@
 
 #include "bench_batchnorm_command.h"
 #include "bench_command.h"
+#include "cutrain/build_info.h"
 #include "cutrain/error.h"
 #include "eval_command.h"
+#include "info_command.h"
 #include "optim_lab_command.h"
 #include "schedule_command.h"
 #include "train_command.h"
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   using namespace cutrain::app;
   CLI::App app{"cutrain: a CUDA training engine (LeNet on Fashion-MNIST, CPU and CUDA)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "cutrain " + cutrain::build_info().version);
   TrainConfig train;
   CLI::App* train_cmd = add_train_command(app, train);
   EvalConfig eval;
@@ -48,6 +51,8 @@ int main(int argc, char** argv) {
   OptimLabTraceConfig lab_trace;
   OptimLabRegressionConfig lab_regression;
   const OptimLabCommands lab_cmds = add_optim_lab_command(app, lab_trace, lab_regression);
+  InfoConfig info;
+  CLI::App* info_cmd = add_info_command(app, info);
 
   try {
     app.parse(argc, argv);
@@ -55,12 +60,14 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "cutrain: %s\n\n", e.what());
     CLI::App* help_for = &app;
     for (CLI::App* cmd :
          {train_cmd, eval_cmd, schedule_cmd, plot_cmd, bench_optimizer_cmd, bench.train,
-          bench_batchnorm_cmd, time_cmd, lab_cmds.trace, lab_cmds.regression})
+          bench_batchnorm_cmd, time_cmd, lab_cmds.trace, lab_cmds.regression, info_cmd})
       if (cmd->parsed()) help_for = cmd;
     std::fprintf(stderr, "%s", help_for->help().c_str());
     return 2;
@@ -80,6 +87,7 @@ int main(int argc, char** argv) {
     if (time_cmd->parsed()) return run_time(time);
     if (lab_cmds.trace->parsed()) return run_optim_lab_trace(lab_trace);
     if (lab_cmds.regression->parsed()) return run_optim_lab_regression(lab_regression);
+    if (info_cmd->parsed()) return run_info(info);
   } catch (const cutrain::ConfigError& e) {
     std::fprintf(stderr, "cutrain: %s\n", e.what());
     return 2;

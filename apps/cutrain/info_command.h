@@ -1,0 +1,18 @@
+// `cutrain info`: what this build is and what it finds here: versions built against and loaded,
+// CUDA devices, what --device auto takes and why, CPU threads, and whether the data loads.
+// Exit 1 when something found would make training fail (unreadable data, incompatible libraries).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace cutrain::app {
+
+struct InfoConfig {
+  std::string data_dir;
+};
+
+CLI::App* add_info_command(CLI::App& app, InfoConfig& config);
+int run_info(const InfoConfig& config);
+
+}  // namespace cutrain::app
