@@ -24,7 +24,8 @@ Tensor random_tensor(const Shape& shape, Device device, uint64_t seed, float lo 
 /// body queues work on ctx.stream(); each sample is the events around `reps` back-to-back calls,
 /// divided by reps: an event pair around a single few-microsecond launch times the host's
 /// launch latency, not the device's work. reps doubles (up to kMaxReps) until a sample lasts
-/// kSampleUs, the same calibration as bench/peers/adam_torch.py.
+/// kSampleUs, the same calibration as bench/peers/adam_torch.py, and each sample follows one
+/// untimed call.
 template <typename F>
 std::vector<double> time_us(Context& ctx, int warmup, int iterations, F&& body) {
   constexpr double kSampleUs = 200.0;
@@ -34,7 +35,11 @@ std::vector<double> time_us(Context& ctx, int warmup, int iterations, F&& body) 
   std::vector<double> samples;
   if (ctx.is_cuda()) {
     Event start, stop;
+    // One untimed call first keeps the device busy while the host records `start` and queues
+    // the timed calls: otherwise the time from `start` to the first launch (the host's work
+    // before it: cuDNN's checks, a memset) counts as the op's, by up to 10 % at one or two reps.
     auto sample = [&](int reps) {
+      body();
       start.record(ctx.stream());
       for (int r = 0; r < reps; ++r) body();
       stop.record(ctx.stream());
