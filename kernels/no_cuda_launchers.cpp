@@ -5,6 +5,7 @@
 #include "batch_gather.h"
 #include "batchnorm.h"
 #include "bilinear_resize.h"
+#include "busy_wait.h"
 #include "channel_bias_activation.h"
 #include "cutrain/error.h"
 #include "global_avg_pool.h"
@@ -23,6 +24,7 @@ void launch_gather_batch(const uint8_t*, const uint8_t*, const int32_t*, int64_t
                          float*, cudaStream_t) {
   no_cuda("launch_gather_batch");
 }
+void launch_busy_wait(int64_t, cudaStream_t) { no_cuda("launch_busy_wait"); }
 size_t shuffle_order_scratch_bytes(int64_t) { no_cuda("shuffle_order_scratch_bytes"); }
 void launch_shuffle_order(uint64_t, uint64_t, int64_t, int32_t*, void*, cudaStream_t) {
   no_cuda("launch_shuffle_order");

@@ -15,13 +15,16 @@
 
 #include "add.h"
 #include "bilinear_resize.h"
+#include "busy_wait.h"
 #include "channel_bias_activation.h"
 #include "cutrain/batch_view.h"
 #include "cutrain/context.h"
+#include "cutrain/error.h"
 #include "cutrain/memory_stats.h"
 #include "cutrain/models/batchnorm.h"
 #include "cutrain/models/conv2d.h"
 #include "cutrain/models/pooling.h"
+#include "cutrain/stream.h"
 #include "global_avg_pool.h"
 #include "support/compare.h"
 #include "support/cuda_test.h"
@@ -381,6 +384,23 @@ TEST_F(GpuNewOps, DeviceTensorMemoryIsCounted) {
     EXPECT_GE(during.peak_bytes, during.current_bytes);
   }
   EXPECT_EQ(tensor_memory(Device::CUDA).current_bytes, before.current_bytes);
+}
+
+// The busy wait `cutrain time` queues before each timed iteration: it must occupy the stream
+// (else the per-layer events time the host's launches again) and end. Only a lower bound is
+// checked: it is what the wait is for, and a slow machine cannot make it fail.
+TEST_F(GpuNewOps, BusyWaitOccupiesTheStream) {
+  Context ctx(Device::CUDA);
+  kernels::launch_busy_wait(100, ctx.stream());  // module load outside the timed part
+  ctx.synchronize();
+  Event start, stop;
+  start.record(ctx.stream());
+  kernels::launch_busy_wait(20'000, ctx.stream());
+  stop.record(ctx.stream());
+  stop.synchronize();
+  EXPECT_GE(stop.elapsed_ms_since(start), 15.0);
+  EXPECT_THROW(kernels::launch_busy_wait(0, ctx.stream()), ConfigError);
+  EXPECT_THROW(kernels::launch_busy_wait(1'000'001, ctx.stream()), ConfigError);
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 #include "cutrain/bench/layer_timing.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
+#include "busy_wait.h"
 #include "cutrain/error.h"
 #include "cutrain/rng.h"
 
@@ -48,6 +50,9 @@ NetworkTiming time_layers(Sequential& model, const Shape& sample_shape, int warm
   const Tensor x = Tensor::from_vector(host, in, ctx.device());
   std::vector<float> grad(static_cast<size_t>(numel_of(model.output_shape())));
   for (float& v : grad) v = rng.uniform(-1e-3f, 1e-3f);
+  // On the device already: a copy from pageable host memory may wait for the stream, which
+  // would stop the host from queueing ahead of the device.
+  const Tensor dy = Tensor::from_vector(grad, model.output_shape(), ctx.device());
 
   const size_t n = model.layers().size();
   Marks marks(n, ctx.is_cuda());
@@ -59,15 +64,26 @@ NetworkTiming time_layers(Sequential& model, const Shape& sample_shape, int warm
     if (model.absorbed(i)) t.layers[i].name += " (in " + std::to_string(i - 1) + ")";
   }
   model.set_training(true);
+  // CUDA: the device waits (busy_wait.h) for twice the host's time to queue the last iteration
+  // before each timed one, so every launch and event is queued before the device reaches it and
+  // the events time kernels, not launches.
+  double enqueue_us = 1000.0;
   for (int it = 0; it < warmup + iterations; ++it) {
     const bool timed = it >= warmup;
     model.set_layer_hook(timed ? Sequential::LayerHook([&](size_t l, bool bwd, bool after) {
       marks.mark(l, bwd, after, ctx.stream());
     })
                                : Sequential::LayerHook());
+    if (timed && ctx.is_cuda())
+      kernels::launch_busy_wait(static_cast<int64_t>(std::min(1e6, 2.0 * enqueue_us + 100.0)),
+                                ctx.stream());
+    const auto queued_from = std::chrono::steady_clock::now();
     model.forward(x, ctx);
-    model.output_grad().copy_from_host(grad.data(), model.output_grad().numel(), ctx.stream());
+    model.output_grad().copy_from(dy, ctx.stream());
     model.backward(ctx);
+    enqueue_us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - queued_from)
+            .count();
     ctx.synchronize();
     if (!timed) continue;
     for (size_t i = 0; i < n; ++i) {
