@@ -32,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -168,58 +169,99 @@ def evaluate(model, x, y, batch_size):
 
 
 class EagerStep:
-    """Ordinary eager (or torch.compile'd) training step."""
+    """Ordinary eager (or torch.compile'd) training step: gathers the batch, trains on it and
+    adds its loss and correct predictions to the epoch's device-side sums."""
 
     def __init__(self, model, opt):
         self.model, self.opt = model, opt
 
-    def __call__(self, xb, yb):
+    def begin_epoch(self, device):
+        self.loss_sum = torch.zeros((), dtype=torch.float32, device=device)
+        self.correct = torch.zeros((), dtype=torch.int64, device=device)
+
+    def __call__(self, x, y, idx):
+        xb = x.index_select(0, idx)
+        yb = y.index_select(0, idx)
         out = self.model(xb)
         loss = F.cross_entropy(out, yb)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        return out, loss
+        self.loss_sum += loss.detach() * idx.shape[0]
+        self.correct += (out.detach().argmax(1) == yb).sum()
 
 
 class GraphStep:
-    """One full training step (forward + backward + SGD step) captured as a
-    CUDA graph with static input tensors; only full batches are supported."""
+    """One full training step captured as a CUDA graph: the gather of the batch from the
+    device-resident data set (through a static index buffer), forward, backward, the SGD step
+    and the epoch's loss and accuracy sums, as cutrain's captured step holds its loss kernel's
+    sums. Per step the host copies the batch's indices and replays: no other eager op, so the
+    comparison with cutrain's --cuda-graph is graph against graph, not Python dispatch.
+    Only full batches are supported."""
 
-    def __init__(self, model, opt, batch_size, device, warmup=3):
+    def __init__(self, model, opt, x, y, batch_size, warmup=3):
         self.model, self.opt = model, opt
-        self.x = torch.zeros(batch_size, 1, 28, 28, device=device)
-        self.y = torch.zeros(batch_size, dtype=torch.int64, device=device)
-        # Warm-up on a side stream (required before capture). The warm-up
-        # steps modify the parameters, so save and restore them afterwards.
+        device = x.device
+        self.idx = torch.arange(batch_size, device=device)
+        self.loss_sum = torch.zeros((), dtype=torch.float32, device=device)
+        self.correct = torch.zeros((), dtype=torch.int64, device=device)
+        # Warm-up on a side stream (required before capture). The warm-up steps modify the
+        # parameters, so save and restore them afterwards.
         saved = [p.detach().clone() for p in model.parameters()]
         s = torch.cuda.Stream(device)
         s.wait_stream(torch.cuda.current_stream(device))
         with torch.cuda.stream(s):
             for _ in range(warmup):
-                out = model(self.x)
-                loss = F.cross_entropy(out, self.y)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                self._step(x, y, batch_size)
         torch.cuda.current_stream(device).wait_stream(s)
         self.graph = torch.cuda.CUDAGraph()
+        # PyTorch's whole-network capture: gradients None before capture, so backward allocates
+        # them from the graph's pool and every replay overwrites them.
         opt.zero_grad(set_to_none=True)
         with torch.cuda.graph(self.graph):
-            self.out = model(self.x)
-            self.loss = F.cross_entropy(self.out, self.y)
-            self.loss.backward()
-            opt.step()
+            self._step(x, y, batch_size)
         with torch.no_grad():
             for p, v in zip(model.parameters(), saved):
                 p.copy_(v)
         sync(device)
 
-    def __call__(self, xb, yb):
-        self.x.copy_(xb)
-        self.y.copy_(yb)
+    def _step(self, x, y, batch_size):
+        xb = x.index_select(0, self.idx)
+        yb = y.index_select(0, self.idx)
+        out = self.model(xb)
+        loss = F.cross_entropy(out, yb)
+        loss.backward()
+        self.opt.step()
+        with torch.no_grad():
+            self.loss_sum += loss.detach() * batch_size
+            self.correct += (out.argmax(1) == yb).sum()
+
+    def begin_epoch(self, device):
+        self.loss_sum.zero_()
+        self.correct.zero_()
+
+    def __call__(self, x, y, idx):
+        self.idx.copy_(idx)
         self.graph.replay()
-        return self.out, self.loss
+
+
+def set_tf32(enabled):
+    """Allows or forbids TF32 in cuDNN convolutions and in matmuls, through the fp32_precision
+    settings where this torch has them (2.9 on; the allow_tf32 flags are deprecated there), else
+    through allow_tf32. Returns what is in effect afterwards, read back, e.g.
+    'conv=False,matmul=False', so a log shows the arithmetic that ran."""
+    mode = "tf32" if enabled else "ieee"
+    try:
+        torch.backends.cudnn.conv.fp32_precision = mode
+        torch.backends.cuda.matmul.fp32_precision = mode
+    except (AttributeError, AssertionError):  # older torch: no such settings
+        torch.backends.cudnn.allow_tf32 = enabled
+        torch.backends.cuda.matmul.allow_tf32 = enabled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deprecated readers still report the effect
+        return (f"conv={torch.backends.cudnn.allow_tf32},"
+                f"matmul={torch.backends.cuda.matmul.allow_tf32}")
 
 
 def read_lr_schedule(path, epochs):
@@ -250,21 +292,15 @@ def train_epoch(step, x, y, batch_size, gen, drop_last):
     inside the loop, so CUDA work is queued asynchronously."""
     n = x.shape[0]
     perm = torch.randperm(n, generator=gen).to(x.device)
-    loss_sum = torch.zeros((), dtype=torch.float32, device=x.device)
-    correct = torch.zeros((), dtype=torch.int64, device=x.device)
+    step.begin_epoch(x.device)
     seen = 0
     for i in range(0, n, batch_size):
         idx = perm[i:i + batch_size]
         if drop_last and idx.shape[0] < batch_size:
             break
-        xb = x.index_select(0, idx)
-        yb = y.index_select(0, idx)
-        out, loss = step(xb, yb)
-        bs = idx.shape[0]
-        loss_sum += loss.detach() * bs
-        correct += (out.detach().argmax(1) == yb).sum()
-        seen += bs
-    return seen, loss_sum, correct
+        step(x, y, idx)
+        seen += idx.shape[0]
+    return seen, step.loss_sum, step.correct
 
 
 def main(argv=None):
@@ -291,6 +327,10 @@ def main(argv=None):
                          "`cutrain schedule --steps EPOCHS`; epoch e (1-based) trains at "
                          "the lr of t = e - 1, cutrain's per-epoch convention ('#' lines "
                          "ignored). Overrides --lr")
+    ap.add_argument("--warmup-epochs", type=int, default=0,
+                    help="train this many epochs first and leave them out of the median "
+                         "(cutrain's bench train does 1, 2 with CUDA graphs: lazy module "
+                         "loading, handles and the allocator's growth land there)")
     ap.add_argument("--compile", action="store_true",
                     help="wrap the model with torch.compile (exits non-zero if "
                          "unavailable or failing)")
@@ -306,6 +346,10 @@ def main(argv=None):
         ap.error("--cuda-graph requires --device cuda")
     if args.cuda_graph and args.compile:
         ap.error("--cuda-graph and --compile are mutually exclusive")
+    if args.warmup_epochs < 0:
+        ap.error("--warmup-epochs must be >= 0")
+    if args.warmup_epochs and args.lr_schedule:
+        ap.error("--warmup-epochs and --lr-schedule: the schedule counts every epoch")
     if args.lr_schedule and args.cuda_graph:
         ap.error("--lr-schedule and --cuda-graph: the captured step keeps its first lr")
     lr_of_epoch = None
@@ -321,8 +365,7 @@ def main(argv=None):
 
     # Set both explicitly: PyTorch defaults to TF32 convolutions but float32 matmuls, cutrain
     # to float32 for both unless --tf32, and the comparison must do the same arithmetic.
-    torch.backends.cudnn.allow_tf32 = args.tf32
-    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    tf32_in_effect = set_tf32(args.tf32)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -341,7 +384,7 @@ def main(argv=None):
     gen = torch.Generator().manual_seed(args.seed)
 
     print(f"# torch {torch.__version__} device {device} threads {torch.get_num_threads()} "
-          f"model {args.model} lr {args.lr} batch_size {args.batch_size} tf32 {args.tf32} "
+          f"model {args.model} lr {args.lr} batch_size {args.batch_size} tf32 {tf32_in_effect} "
           f"train {x_train.shape[0]} test {x_test.shape[0]}", flush=True)
 
     train_model = model
@@ -372,7 +415,7 @@ def main(argv=None):
         if x_train.shape[0] < args.batch_size:
             print("error: --cuda-graph needs at least one full batch", file=sys.stderr)
             return 2
-        step = GraphStep(model, opt, args.batch_size, device)
+        step = GraphStep(model, opt, x_train, y_train, args.batch_size)
         drop_last = True
         dropped = x_train.shape[0] % args.batch_size
         print(f"# cuda graph: whole training step captured; last partial batch dropped "
@@ -380,6 +423,15 @@ def main(argv=None):
               f"capture time excluded from epoch timings", flush=True)
     else:
         step = EagerStep(train_model, opt)
+
+    for w in range(1, args.warmup_epochs + 1):
+        sync(device)
+        t0 = time.perf_counter()
+        seen, _, _ = train_epoch(step, x_train, y_train, args.batch_size, gen, drop_last)
+        sync(device)
+        secs = time.perf_counter() - t0
+        print(f"# warm-up epoch {w}: examples_per_sec {seen / secs:.1f} (not in the median)",
+              flush=True)
 
     rates, test_acc = [], float("nan")
     for epoch in range(1, args.epochs + 1):
@@ -409,6 +461,8 @@ def main(argv=None):
         else "cpu",
         "threads": torch.get_num_threads(),
         "tf32": args.tf32,
+        "tf32_in_effect": tf32_in_effect,
+        "warmup_epochs": args.warmup_epochs,
         "model": args.model,
         "epochs": args.epochs,
         "final_test_acc": round(test_acc, 6),
