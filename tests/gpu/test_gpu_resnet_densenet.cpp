@@ -102,12 +102,19 @@ TEST_F(GpuResNetDenseNet, ResidualBlocksMatchCpu) {
 }
 
 TEST_F(GpuResNetDenseNet, DenseBlocksMatchCpu) {
-  // Odd sizes (slices only 4-byte aligned), and DenseNet's own block 4 at 96x96 (3x3).
+  // Odd channel counts on 6x6 planes (slices 16-byte aligned, as in the models), on 5x5 planes
+  // (slices at 100-byte steps: only 4-byte aligned, a layout cuDNN may refuse for some
+  // algorithms, which Conv2d must then step past), and DenseNet's own block 4 at 96x96 (3x3).
   compare_block(
       [] {
         return std::make_unique<DenseBlock>(DenseBlockOptions{5, 4, 3});
       },
       {4, 5, 6, 6});
+  compare_block(
+      [] {
+        return std::make_unique<DenseBlock>(DenseBlockOptions{5, 4, 3});
+      },
+      {4, 5, 5, 5});
   compare_block(
       [] {
         return std::make_unique<DenseBlock>(DenseBlockOptions{120, 32, 4});

@@ -111,10 +111,10 @@ Choices<Algo> usable(const Conv2d::CudnnState& s, const Perf* perf, int count,
 }
 
 // Runs call(algo, workspace, bytes) -> cudnnStatus_t with the choice in use of `c`; before it
-// has run once, a refusal (any NOT_SUPPORTED status) moves on to the next choice, said on
-// stderr, after growing the workspace if it needs more. Not inside a capture: the capture's
-// eager fallback does it. Any other failure, or a refusal with nothing left, throws naming
-// `what`.
+// has run once, a refusal (any NOT_SUPPORTED status, or a misaligned pointer) moves on to the
+// next choice, said on stderr, after growing the workspace if it needs more. Not inside a
+// capture: the capture's eager fallback does it. Any other failure, or a refusal with nothing
+// left, throws naming `what`.
 template <typename Algo, typename Call>
 void run_choice(const Conv2d::CudnnState& s, Choices<Algo>& c, Context& ctx, const char* what,
                 Call&& call) {
@@ -127,8 +127,11 @@ void run_choice(const Conv2d::CudnnState& s, Choices<Algo>& c, Context& ctx, con
         void* ws = detail::workspace(ctx, &ws_bytes);
         last = call(ch.algo, ws, ws_bytes);
         if (last == CUDNN_STATUS_SUCCESS) return detail::Attempt::Ok;
-        return CUDNN_STATUS_CATEGORY(last) == CUDNN_STATUS_NOT_SUPPORTED ? detail::Attempt::Refused
-                                                                         : detail::Attempt::Failed;
+        // A misaligned pointer is a refusal too: an algorithm with wider loads than a channel
+        // slice's alignment allows (DenseBlock's views) may be followed by one without them.
+        const bool refused = CUDNN_STATUS_CATEGORY(last) == CUDNN_STATUS_NOT_SUPPORTED ||
+                             last == CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER;
+        return refused ? detail::Attempt::Refused : detail::Attempt::Failed;
       },
       [&](const Choice<Algo>& next) {
         std::fprintf(stderr, "cutrain: %s refused algorithm %d (%s); trying %d\n", what,
