@@ -6,10 +6,12 @@
 #   build     unpack the carried build dependencies, configure (sm_90 only) and build
 #   test      ctest -L gpu (every kernel against its CPU twin, training steps GPU vs CPU, eager vs
 #             graph vs device-resident data)
-#   bench     LeNet training eager / --cuda-graph / + --data-on-device against the PyTorch peer;
-#             Adam step against torch's fused Adam; batch norm against cuDNN
+#   bench     LeNet training eager / --cuda-graph, each with and without --data-on-device,
+#             against the PyTorch peer (data on the device, eager and graph); Adam step against
+#             torch's fused Adam; batch norm against cuDNN
 #   models    ResNet-18 and DenseNet at 96x96 (accuracy, examples/s, peak memory), with --tf32
 #             unless the TF32 tests failed (MODEL_MATH=full|tf32 decides instead)
+#   ab        LeNet A/B rows: Linear's bias outside cuBLASLt, --tf32, unabsorbed activations
 #   sanitize  compute-sanitizer memcheck + racecheck over the kernel-level gpu tests
 #   profile   ncu: the kernels of two eager LeNet steps, their count and GPU time
 #   compile   the PyTorch peer under torch.compile (slow to start, so last)
@@ -116,25 +118,46 @@ setup_paths() {
   fi
 }
 
+# cuDNN's library loads its sub-libraries (libcudnn_cnn, _ops, _graph ...) by name: the folder
+# of the one CMake found goes on the loader path, wherever it came from.
+cudnn_runtime_path() {
+  local lib
+  lib=$(sed -n 's/^CUDNN_LIBRARY:FILEPATH=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
+  [ -n "$lib" ] && [ -e "$lib" ] && prepend_ld_path "$(dirname "$(readlink -f "$lib")")"
+}
+
 stage_build() {
   unpack_deps
   setup_paths
   local gen=()
   command -v ninja >/dev/null 2>&1 && [ ! -f "$BUILD_DIR/CMakeCache.txt" ] && gen=(-G Ninja)
-  # Only what the stages run: the CLI and the GPU tests (the CPU suite is CI's).
-  if timed 60 cmake -S . -B "$BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCUTRAIN_CUDA=ON \
+  CLI_OK=0 TESTS_OK=0
+  # Only what the stages run: the CLI and the GPU tests (the CPU suite is CI's). Tests are
+  # listed when ctest runs (PRE_TEST), so a test binary that cannot start fails tests, not the build.
+  if ! timed 60 cmake -S . -B "$BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCUTRAIN_CUDA=ON \
        -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCHS" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 \
-       -DCUTRAIN_GPU_TEST_TIMEOUT=120 \
-       "${cmake_args[@]}" ${GPU_CHECK_CMAKE_ARGS:-} > "$LOGS/configure.log" 2>&1 &&
-     timed 300 cmake --build "$BUILD_DIR" -j"$(nproc)" --target cutrain_cli cutrain_gpu_tests \
-       > "$LOGS/build.log" 2>&1; then
-    row build "ok ($(grep -m1 'CUDA backend' "$LOGS/configure.log" | sed 's/.*cutrain: //'))"
-    BUILD_OK=1
-  else
-    row build FAILED
-    tail -30 "$LOGS/configure.log"; grep -m20 -E 'error|Error' "$LOGS/build.log"; tail -10 "$LOGS/build.log"
-    BUILD_OK=0
+       -DCUTRAIN_GPU_TEST_TIMEOUT=120 -DCMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE=PRE_TEST \
+       "${cmake_args[@]}" ${GPU_CHECK_CMAKE_ARGS:-} > "$LOGS/configure.log" 2>&1; then
+    row build "FAILED (configure): $(grep -m1 -E 'CMake Error|error' "$LOGS/configure.log" | cut -c1-200)"
+    tail -30 "$LOGS/configure.log"
+    return
   fi
+  cudnn_runtime_path
+  # The CLI first and on its own: a test that does not compile must not cost the benchmarks.
+  if timed 240 cmake --build "$BUILD_DIR" -j"$(nproc)" --target cutrain_cli > "$LOGS/build.log" 2>&1; then
+    CLI_OK=1
+  else
+    grep -m20 -E 'error|Error' "$LOGS/build.log"; tail -10 "$LOGS/build.log"
+  fi
+  if [ "$CLI_OK" = 1 ] && timed 200 cmake --build "$BUILD_DIR" -j"$(nproc)" --target cutrain_gpu_tests \
+       > "$LOGS/build-tests.log" 2>&1; then
+    TESTS_OK=1
+  elif [ "$CLI_OK" = 1 ]; then
+    grep -m20 -E 'error|Error' "$LOGS/build-tests.log"; tail -10 "$LOGS/build-tests.log"
+  fi
+  row build "$([ "$CLI_OK" = 1 ] && echo "cli ok" || echo "cli FAILED"), $([ "$TESTS_OK" = 1 ] && echo "gpu tests ok" || echo "gpu tests FAILED") ($(grep -m1 'CUDA backend' "$LOGS/configure.log" | sed 's/.*cutrain: //'))"
+  [ "$CLI_OK" = 1 ] && "$CLI" info > "$LOGS/info.txt" 2>&1
+  [ "$CLI_OK" = 1 ] && row info "$(grep -m1 '^device 0' "$LOGS/info.txt" || grep -m1 '^auto' "$LOGS/info.txt"); $(grep -m1 '^loaded' "$LOGS/info.txt")$(grep '^problem' "$LOGS/info.txt" | tr '\n' ' ')"
 }
 
 stage_test() {
@@ -142,13 +165,19 @@ stage_test() {
   # the CPU twins they run share the 16 cores (OpenMP would start 16 threads in each).
   OMP_NUM_THREADS=2 timed 150 ctest --test-dir "$BUILD_DIR" -L gpu -j8 --timeout 120 --output-on-failure \
     --output-junit "$LOGS/gpu-tests.xml" > "$LOGS/gpu-tests.log" 2>&1
-  row "gpu tests" "$(pick 'tests passed|tests failed' "$LOGS/gpu-tests.log")"
+  # ctest counts a skipped test as passed: the skips are counted apart (all skipped = the tests
+  # found no usable device), and a run cut short still says how far it got.
+  local log=$LOGS/gpu-tests.log skipped passed failed
+  skipped=$(grep -c '\*\*\*Skipped' "$log")
+  passed=$(grep -cE 'Test +#[0-9]+: .* Passed' "$log")
+  failed=$(grep -cE 'Test +#[0-9]+: .*\*\*\*(Failed|Timeout|Exception)|Test +#[0-9]+: .*(SEGFAULT|Subprocess)' "$log")
+  row "gpu tests" "$(pick 'tests passed|tests failed|TIMEOUT' "$log"); $passed passed, $skipped skipped, $failed failed"
   # Kept beside the build (logs are cleared per call): `models` run on its own reads it too.
   rm -f "$BUILD_DIR/tf32-tests-failed"
   grep -qE 'Tf32.*(Failed|Timeout|Exception|SEGFAULT)' "$LOGS/gpu-tests.log" &&
     touch "$BUILD_DIR/tf32-tests-failed"
   grep -E '^\s+[0-9]+ - .*\((Failed|Timeout|Subprocess|SEGFAULT|Exception)' "$LOGS/gpu-tests.log" | head -25
-  grep -m3 -E 'skipped|SKIPPED' "$LOGS/gpu-tests.log"
+  grep -m3 -E '\(Skipped\)' "$LOGS/gpu-tests.log"
   # What ctest does not show for a passing test: how much of a 3x3 convolution TF32 changed
   # (0% would mean cuDNN's heuristic kept FMA algorithms under --tf32).
   timed 30 "$BUILD_DIR/bin/cutrain_gpu_tests" --gtest_filter='GpuLayers.Tf32ChangesGemmResults' \
@@ -158,28 +187,15 @@ stage_test() {
 
 stage_bench() {
   local mode log
-  for mode in "" "--cuda-graph" "--cuda-graph --data-on-device"; do
+  # Each with the data staged from pinned host memory and with it on the device: the PyTorch peer
+  # keeps it on the device, so its rows compare with the --data-on-device ones.
+  for mode in "" "--data-on-device" "--cuda-graph" "--cuda-graph --data-on-device"; do
     log="$LOGS/bench-train${mode// /_}.log"
     timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" $mode > "$log" 2>&1
     row "cutrain lenet ${mode:-eager}" "$(pick '^median' "$log")"
-    if [ -n "$mode" ]; then row "cutrain lenet ${mode} graphs" "$(pick '^graphs' "$log")"; fi
+    case "$mode" in *graph*) row "cutrain lenet ${mode} graphs" "$(pick '^graphs' "$log")" ;; esac
   done
   row "cutrain lenet linear bias" "$(pick '^linear layers' "$LOGS/bench-train--cuda-graph.log")"
-  # A/B: the same graph run with Linear's bias in separate cuBLAS calls (2 launches more a layer).
-  log="$LOGS/bench-train--cuda-graph-no-cublaslt.log"
-  timed 40 env CUTRAIN_CUBLASLT=0 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" \
-    --cuda-graph > "$log" 2>&1
-  row "cutrain lenet graph CUBLASLT=0" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
-  # A/B: TF32 tensor cores for LeNet's convolutions and GEMMs (small ones: little to gain).
-  log="$LOGS/bench-train--cuda-graph--tf32.log"
-  timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
-    --tf32 > "$log" 2>&1
-  row "cutrain lenet graph --tf32" "$(pick '^median' "$log")"
-  # A/B: activations as layers of their own (not absorbed by the conv/linear before them).
-  log="$LOGS/bench-train--cuda-graph--unfused.log"
-  timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
-    --unfused > "$log" 2>&1
-  row "cutrain lenet graph unfused" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
   timed 60 "$CLI" train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph --no-progress \
     > "$LOGS/train-lenet-graph.log" 2>&1
   row "cutrain lenet test acc" "$(pick_last '^epoch' "$LOGS/train-lenet-graph.log")"
@@ -214,9 +230,31 @@ stage_bench() {
   row "torch adam lenet" "$(pick 'fused' "$LOGS/torch-adam-lenet.log")"
   for mode in "" "--cuda-graph"; do torch_lenet "$mode" 60; done
 }
+# A/B rows of LeNet's graph step, after the models: what each design choice is worth.
+stage_ab() {
+  local log
+  # A/B: the same graph run with Linear's bias in separate cuBLAS calls (2 launches more a layer).
+  log="$LOGS/bench-train--cuda-graph-no-cublaslt.log"
+  timed 40 env CUTRAIN_CUBLASLT=0 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" \
+    --cuda-graph > "$log" 2>&1
+  row "cutrain lenet graph CUBLASLT=0" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
+  # A/B: TF32 tensor cores for LeNet's convolutions and GEMMs (small ones: little to gain).
+  log="$LOGS/bench-train--cuda-graph--tf32.log"
+  timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
+    --tf32 > "$log" 2>&1
+  row "cutrain lenet graph --tf32" "$(pick '^median' "$log")"
+  # A/B: activations as layers of their own (not absorbed by the conv/linear before them).
+  log="$LOGS/bench-train--cuda-graph--unfused.log"
+  timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
+    --unfused > "$log" 2>&1
+  row "cutrain lenet graph unfused" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
+}
 torch_lenet() {
   local mode=$1 limit=$2 log="$LOGS/torch-lenet${1// /_}.log"
-  timed "$limit" python3 bench/peers/lenet_torch.py --device cuda --model lenet --epochs "$EPOCHS" $mode > "$log" 2>&1
+  # One warm-up epoch left out of the median, as cutrain's bench train does (torch.compile's
+  # recompile for the last partial batch lands there too).
+  timed "$limit" python3 bench/peers/lenet_torch.py --device cuda --model lenet --epochs "$EPOCHS" \
+    --warmup-epochs 1 $mode > "$log" 2>&1
   row "torch lenet ${mode:-eager}" "$(grep -o '"median_examples_per_sec": [0-9.]*' "$log" || pick_last . "$log")"
 }
 # torch.compile spends up to a minute compiling: after everything of ours.
@@ -238,7 +276,7 @@ stage_models() {
     timed "$each" "$CLI" train --device cuda --model "$m" --resize 96 --epochs "$MODEL_EPOCHS" \
       --cuda-graph "${flags[@]}" --no-progress --metrics "$LOGS/$m.jsonl" > "$LOGS/train-$m.log" 2>&1
     row "$m 96x96 ($math)" "$(pick_last '^epoch' "$LOGS/train-$m.log")"
-    row "$m memory" "$(pick_last '^memory' "$LOGS/train-$m.log")"
+    row "$m memory" "$(pick 'tensors at the peak of training' "$LOGS/train-$m.log")"
   done
 }
 
@@ -251,10 +289,14 @@ stage_sanitize() {
   # The streamed batch-norm kernel runs in a process of its own: its blocks spin-wait on each
   # other and trap after ~2^25 polls, and a trap is sticky: it would fail every later test in
   # the same process and bury the sanitizer's own findings.
+  # KernelsMatchCpu and BothSchedulesMatchCpu go with it: at 256x2x9216 auto picks it too.
   local streamed='GpuBatchNorm.StreamedSchedule*:GpuBatchNorm.SchedulesGiveTheSameBits'
-  local filter='GpuOps.*:GpuBatchNorm.KernelsMatchCpu:GpuOptimizers.*:AllRules/GpuOptimizerRules.*'
+  streamed+=':GpuBatchNorm.KernelsMatchCpu:GpuBatchNorm.BothSchedulesMatchCpu'
+  local filter='GpuOps.*:GpuOptimizers.*:AllRules/GpuOptimizerRules.*'
   filter+=':GpuNewOps.AddKernelsMatchCpu:GpuNewOps.GlobalAvgPoolMatchesCpu:GpuNewOps.ChannelBiasActivation*'
   filter+=':GpuNewOps.BilinearResizeMatchesCpu:GpuPipeline.DeviceShuffle*:GpuPipeline.GatherKernel*'
+  # Host-side ordering over 200 steps of 64 GB: minutes under the tool, and nothing a sanitizer sees.
+  filter+='-GpuOptimizers.LoadStateWaitsForQueuedSteps'
   local tool part log rc
   for tool in memcheck racecheck; do
     if grep -q 'Device not supported' "$LOGS/sanitizer-memcheck-kernels.log" 2>/dev/null; then
@@ -267,7 +309,7 @@ stage_sanitize() {
         "$BUILD_DIR/bin/cutrain_gpu_tests" --gtest_brief=1 \
         --gtest_filter="$([ "$part" = kernels ] && echo "$filter" || echo "$streamed")" > "$log" 2>&1
       rc=$?
-      row "$tool $part" "$(pick 'ERROR SUMMARY' "$log") (rc $rc)"
+      row "$tool $part" "$(pick 'ERROR SUMMARY|RACECHECK SUMMARY' "$log") (rc $rc)"
     done
   done
 }
@@ -282,15 +324,23 @@ stage_profile() {
   timed 120 "$ncu" --metrics gpu__time_duration.sum --clock-control none --launch-skip 4000 \
     --launch-count 100 --csv --print-units base "$CLI" bench train --device cuda --model lenet \
     --epochs 1 > "$LOGS/ncu-lenet.csv" 2> "$LOGS/ncu-lenet.log"
-  row "ncu lenet kernels" "$(python3 - "$LOGS/ncu-lenet.csv" <<'PY' 2>&1 | tail -1
+  row "ncu lenet kernels" "$(python3 - "$LOGS/ncu-lenet.csv" "$LOGS/ncu-lenet.log" <<'PY' 2>&1 | tail -1
 import csv, sys, collections
 rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"'))]
-if len(rows) < 2: print("no kernels profiled"); sys.exit()
+if len(rows) < 2:
+    log = [l.strip() for l in open(sys.argv[2], errors="replace") if l.strip()] if len(sys.argv) > 2 else []
+    print("no kernels profiled" + (": " + log[-1][:200] if log else "")); sys.exit()
 h = rows[0]; name, value = h.index("Kernel Name"), h.index("Metric Value")
 total = collections.Counter(); count = collections.Counter()
 for r in rows[1:]:
-    k = r[name].replace("(anonymous namespace)::", "").split("(")[0].split("<")[0]
-    k = k.split("::")[-1].split(" ")[-1][-40:]
+    # The function's own name, and its first template argument where it has one: cuBLAS's and
+    # cuDNN's kernels are templates whose arguments say what they are (cutlass::Kernel2<...>).
+    full = r[name].replace("(anonymous namespace)::", "").split("(")[0]
+    base, _, args = full.partition("<")
+    k = base.split(" ")[-1].split("::")[-1]
+    if args:
+        k += "<" + args.split(",")[0].rstrip(">")[:40] + ">"
+    k = k[:60]
     total[k] += float(r[value].replace(",", "")) / 1000; count[k] += 1
 n = sum(count.values()); t = sum(total.values())
 top = ", ".join(f"{k} {v:.0f}us/{count[k]}" for k, v in total.most_common(4))
@@ -301,23 +351,33 @@ PY
 
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(all)
-[ "${stages[0]}" = all ] && stages=(build test bench models sanitize profile compile)
+[ "${stages[0]}" = all ] && stages=(build test bench models ab sanitize profile compile)
 timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
   > "$LOGS/gpu.txt" 2>&1
 # The tool versions, so that a failed build can be read without a second run.
 { cmake --version | head -1; nvcc --version | tail -1; g++ --version | head -1
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
+  # What the toolkit holds (a missing cuBLAS or NVTX fails the configure) and what may change
+  # the arithmetic or the libraries behind our backs.
+  ls -d "$(dirname "$(command -v nvcc)")"/../include/{cublas_v2.h,cudnn.h,nvtx3} 2>&1
+  env | grep -E '^(LD_LIBRARY_PATH|CUDA|NVIDIA|TORCH_ALLOW_TF32|CUBLAS|CUDNN)' | sort
 } >> "$LOGS/gpu.txt" 2>&1
-case " ${stages[*]} " in *" build "*) ;; *) setup_paths ;; esac  # else stage_build sets them
-BUILD_OK=1
+case " ${stages[*]} " in *" build "*) ;; *) setup_paths; cudnn_runtime_path ;; esac  # else stage_build
+# Without `build` in this call, what an earlier call built is used as it is.
+CLI_OK=1 TESTS_OK=1
 for s in "${stages[@]}"; do
   case "$s" in
-    build|test|bench|models|sanitize|profile|compile)
-      if [ "$s" != build ] && [ "$BUILD_OK" != 1 ]; then row "$s" "skipped (build failed)"; continue; fi
+    build|test|bench|models|ab|sanitize|profile|compile)
+      case "$s" in
+        test|sanitize) ok=$TESTS_OK ;;
+        build) ok=1 ;;
+        *) ok=$CLI_OK ;;
+      esac
+      if [ "$ok" != 1 ]; then row "$s" "skipped (its build failed)"; continue; fi
       if [ $((DEADLINE_S - (SECONDS - START))) -lt 30 ]; then row "$s" "skipped (deadline)"; continue; fi
       "stage_$s"
       pack_logs ;;
-    *) echo "gpu-check: unknown stage '$s' (build test bench models sanitize profile compile all)" >&2; exit 2 ;;
+    *) echo "gpu-check: unknown stage '$s' (build test bench models ab sanitize profile compile all)" >&2; exit 2 ;;
   esac
 done
 

@@ -298,6 +298,8 @@ int run_train(const TrainConfig& given) {
         std::printf("; continue with: cutrain train --resume %s --epochs %lld",
                     checkpoint_path.c_str(), static_cast<long long>(c.epochs));
       std::printf("\n");
+      // What the run needed so far: a run stopped by a time limit still reports its memory.
+      print_tensor_memory(choice.device, /*peak=*/true);
       std::fflush(stdout);
       return 128 + sig;
     }

@@ -75,6 +75,11 @@ TEST_F(FaultCli, TermExitsWith143) {
   EXPECT_EQ(r.code, 143) << r.output;
   EXPECT_NE(r.output.find("stopped by Terminated in epoch 1 after step 2"), std::string::npos)
       << r.output;
+  // A run stopped by a time limit (timeout sends TERM) still reports the memory it needed,
+  // after the stop line.
+  const size_t peak = r.output.find("tensors at the peak of training");
+  EXPECT_NE(peak, std::string::npos) << r.output;
+  EXPECT_GT(peak, r.output.find("stopped by")) << r.output;
 }
 
 // A second signal while the first is being honoured kills the run at once: no "stopped by"
