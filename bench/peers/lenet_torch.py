@@ -32,7 +32,6 @@ import os
 import statistics
 import sys
 import time
-import warnings
 
 import numpy as np
 import torch
@@ -206,8 +205,9 @@ class GraphStep:
         self.loss_sum = torch.zeros((), dtype=torch.float32, device=device)
         self.correct = torch.zeros((), dtype=torch.int64, device=device)
         # Warm-up on a side stream (required before capture). The warm-up steps modify the
-        # parameters, so save and restore them afterwards.
-        saved = [p.detach().clone() for p in model.parameters()]
+        # parameters and batch-norm statistics, so save and restore the whole state afterwards
+        # (in place: the graph keeps the tensors it captured).
+        saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
         s = torch.cuda.Stream(device)
         s.wait_stream(torch.cuda.current_stream(device))
         with torch.cuda.stream(s):
@@ -221,9 +221,7 @@ class GraphStep:
         opt.zero_grad(set_to_none=True)
         with torch.cuda.graph(self.graph):
             self._step(x, y, batch_size)
-        with torch.no_grad():
-            for p, v in zip(model.parameters(), saved):
-                p.copy_(v)
+        model.load_state_dict(saved)
         sync(device)
 
     def _step(self, x, y, batch_size):
@@ -247,21 +245,24 @@ class GraphStep:
 
 
 def set_tf32(enabled):
-    """Allows or forbids TF32 in cuDNN convolutions and in matmuls, through the fp32_precision
-    settings where this torch has them (2.9 on; the allow_tf32 flags are deprecated there), else
-    through allow_tf32. Returns what is in effect afterwards, read back, e.g.
-    'conv=False,matmul=False', so a log shows the arithmetic that ran."""
-    mode = "tf32" if enabled else "ieee"
+    """Allows or forbids TF32 in cuDNN convolutions and in matmuls, and returns what is in
+    effect afterwards, read back (e.g. 'conv=ieee,matmul=highest'), so a log shows the
+    arithmetic that ran. Where torch has the fp32_precision settings (2.9 on), convolutions go
+    through them and nothing reads the legacy allow_tf32 flags: those getters raise once the
+    two APIs disagree. Matmuls go through set_float32_matmul_precision in every version, which
+    keeps both APIs consistent (torch.compile reads it too)."""
+    torch.set_float32_matmul_precision("high" if enabled else "highest")
+    matmul = torch.get_float32_matmul_precision()
     try:
-        torch.backends.cudnn.conv.fp32_precision = mode
-        torch.backends.cuda.matmul.fp32_precision = mode
+        conv_settings = torch.backends.cudnn.conv
+        conv_settings.fp32_precision  # noqa: B018 - only its existence is asked
     except (AttributeError, AssertionError):  # older torch: no such settings
         torch.backends.cudnn.allow_tf32 = enabled
-        torch.backends.cuda.matmul.allow_tf32 = enabled
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the deprecated readers still report the effect
-        return (f"conv={torch.backends.cudnn.allow_tf32},"
-                f"matmul={torch.backends.cuda.matmul.allow_tf32}")
+        return f"conv={'tf32' if torch.backends.cudnn.allow_tf32 else 'ieee'},matmul={matmul}"
+    mode = "tf32" if enabled else "ieee"
+    conv_settings.fp32_precision = mode
+    torch.backends.cudnn.rnn.fp32_precision = mode
+    return f"conv={conv_settings.fp32_precision},matmul={matmul}"
 
 
 def read_lr_schedule(path, epochs):
