@@ -118,10 +118,13 @@ setup_paths() {
   fi
 }
 
-# cuDNN's library loads its sub-libraries (libcudnn_cnn, _ops, _graph ...) by name: the folder
-# of the one CMake found goes on the loader path, wherever it came from.
+# cuDNN's library loads its sub-libraries (libcudnn_cnn, _ops, _graph ...) by name: where the
+# loader does not know them already, the folder of the cuDNN CMake found goes on its path. Only
+# then: a toolkit folder there would also hold cuBLAS and cudart, and LD_LIBRARY_PATH would put
+# those before the pip wheels that torch (the peers) was built against.
 cudnn_runtime_path() {
   local lib
+  have_lib libcudnn_cnn.so.9 && return
   lib=$(sed -n 's/^CUDNN_LIBRARY:FILEPATH=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
   [ -n "$lib" ] && [ -e "$lib" ] && prepend_ld_path "$(dirname "$(readlink -f "$lib")")"
 }
@@ -156,7 +159,7 @@ stage_build() {
     grep -m20 -E 'error|Error' "$LOGS/build-tests.log"; tail -10 "$LOGS/build-tests.log"
   fi
   row build "$([ "$CLI_OK" = 1 ] && echo "cli ok" || echo "cli FAILED"), $([ "$TESTS_OK" = 1 ] && echo "gpu tests ok" || echo "gpu tests FAILED") ($(grep -m1 'CUDA backend' "$LOGS/configure.log" | sed 's/.*cutrain: //'))"
-  [ "$CLI_OK" = 1 ] && "$CLI" info > "$LOGS/info.txt" 2>&1
+  [ "$CLI_OK" = 1 ] && timed 30 "$CLI" info > "$LOGS/info.txt" 2>&1
   [ "$CLI_OK" = 1 ] && row info "$(grep -m1 '^device 0' "$LOGS/info.txt" || grep -m1 '^auto' "$LOGS/info.txt"); $(grep -m1 '^loaded' "$LOGS/info.txt")$(grep '^problem' "$LOGS/info.txt" | tr '\n' ' ')"
 }
 

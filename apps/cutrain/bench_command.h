@@ -18,13 +18,14 @@ struct BenchOptimizerConfig {
   double clip_norm = 0.0;
 };
 
-/// `cutrain bench train`: training throughput, median of several epochs after a warm-up one.
+/// `cutrain bench train`: training throughput, median of several epochs after one warm-up epoch
+/// (two with CUDA graphs).
 struct BenchTrainConfig {
   std::string model = "lenet";
   std::string device = "auto";
   std::string data_dir;
   int64_t batch_size = 256;
-  int64_t epochs = 3;  // timed, after one warm-up epoch
+  int64_t epochs = 3;  // timed, after the warm-up epochs
   double lr = 0.3;
   bool cuda_graph = false;
   bool data_on_device = false;

@@ -71,9 +71,12 @@ int run_info(const InfoConfig& c) {
     std::printf("auto:     cpu: %s\n", r.cuda_unusable.c_str());
   std::printf("cpu:      %d OpenMP threads (OMP_NUM_THREADS)\n", r.cpu_threads);
   bool ok = report_data(c.data_dir.empty() ? data::default_data_dir() : c.data_dir);
+  // A library problem stops training only where CUDA would be used; otherwise it is a note.
   const std::vector<std::string> problems = library_version_problems(b, r);
-  for (const std::string& p : problems) std::printf("problem:  %s\n", p.c_str());
-  ok = ok && problems.empty();
+  const bool cuda_used = r.cuda_unusable.empty();
+  for (const std::string& p : problems)
+    std::printf("%s  %s\n", cuda_used ? "problem:" : "note:   ", p.c_str());
+  ok = ok && (problems.empty() || !cuda_used);
   return ok ? 0 : 1;
 }
 

@@ -1,6 +1,7 @@
 // `cutrain info`: what this build is and what it finds here: versions built against and loaded,
 // CUDA devices, what --device auto takes and why, CPU threads, and whether the data loads.
-// Exit 1 when something found would make training fail (unreadable data, incompatible libraries).
+// Exit 1 when something found would make training fail: unreadable data, or libraries that
+// cannot serve this build where --device auto would use CUDA.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -17,6 +17,7 @@ BuildInfo build_info() {
   BuildInfo b;
   b.version = CUTRAIN_VERSION_STRING;
   b.build_type = CUTRAIN_BUILD_TYPE;
+  if (b.build_type.empty()) b.build_type = "no CMAKE_BUILD_TYPE";  // a multi-config generator
   b.cuda = cuda_built();
 #if CUTRAIN_WITH_CUDA
   b.cuda_toolkit = CUTRAIN_CUDA_TOOLKIT_VERSION;
@@ -97,6 +98,11 @@ void check_library(const char* name, int built, int loaded, std::vector<std::str
 std::vector<std::string> library_version_problems(const BuildInfo& build,
                                                   const RuntimeInfo& runtime) {
   std::vector<std::string> out;
+  // A CUDA build whose cuDNN or cuBLAS reports no version: the library did not load right.
+  if (build.cuda && build.cudnn > 0 && runtime.cudnn <= 0)
+    out.push_back("cuDNN reports no version: the library cutrain was linked against did not load");
+  if (build.cuda && build.cublas > 0 && runtime.cublas <= 0)
+    out.push_back("cuBLAS reports no version: the library cutrain was linked against did not load");
   check_library("cuDNN", build.cudnn, runtime.cudnn, out);
   check_library("cuBLAS", build.cublas, runtime.cublas, out);
   // The driver must support the runtime's major version (minor versions are compatible within

@@ -67,11 +67,19 @@ TEST(BuildInfo, LoadedLibrariesMustHaveTheMajorAndAtLeastTheMinorVersion) {
   EXPECT_TRUE(Contains(p[1], "another major version"));
 }
 
-TEST(BuildInfo, AbsentLibrariesAreNotVersionProblems) {
-  // A CPU-only build has no versions to match; a library that did not report one is reported
-  // elsewhere (the device probe), not as a mismatch.
+TEST(BuildInfo, ACpuBuildHasNoVersionsToMatch) {
   EXPECT_TRUE(library_version_problems(BuildInfo{}, loaded(81900, 120000)).empty());
-  EXPECT_TRUE(library_version_problems(built_with(91900, 130100), loaded(0, 0)).empty());
+  EXPECT_TRUE(library_version_problems(BuildInfo{}, loaded(0, 0)).empty());
+}
+
+TEST(BuildInfo, ACudaBuildWhoseLibrariesReportNoVersionHasAProblem) {
+  std::vector<std::string> p = library_version_problems(built_with(91900, 130100), loaded(0, 0));
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_TRUE(Contains(p[0], "cuDNN reports no version"));
+  EXPECT_TRUE(Contains(p[1], "cuBLAS reports no version"));
+  p = library_version_problems(built_with(91900, 130100), loaded(91900, 0));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_TRUE(Contains(p[0], "cuBLAS"));
 }
 
 TEST(BuildInfo, TheDriverMustSupportTheRuntimesMajorVersion) {
