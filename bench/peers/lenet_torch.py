@@ -259,9 +259,12 @@ def set_tf32(enabled):
     except (AttributeError, AssertionError):  # older torch: no such settings
         torch.backends.cudnn.allow_tf32 = enabled
         return f"conv={'tf32' if torch.backends.cudnn.allow_tf32 else 'ieee'},matmul={matmul}"
+    # cuDNN's own setting and both of its operations alike: torch checks that they agree where it
+    # answers the legacy question for cuDNN as a whole.
     mode = "tf32" if enabled else "ieee"
-    conv_settings.fp32_precision = mode
-    torch.backends.cudnn.rnn.fp32_precision = mode
+    for holder in (torch.backends.cudnn, conv_settings, getattr(torch.backends.cudnn, "rnn", None)):
+        if holder is not None and hasattr(holder, "fp32_precision"):
+            holder.fp32_precision = mode
     return f"conv={conv_settings.fp32_precision},matmul={matmul}"
 
 
