@@ -145,6 +145,12 @@ MUTANTS = [
      "    if (used == f.size()) return v;", "    return v;"),
     ("stored-config-unchecked", "apps/cutrain/train_config.cpp",
      "  check_stored_values(r, path);\n  return r;", "  return r;"),
+    # cutrain info's compatibility rule for loaded libraries (cuDNN's: same major, minor at least).
+    ("library-minor-rule-inverted", "core/src/build_info.cpp",
+     "else if (loaded_minor < built_minor)", "else if (loaded_minor > built_minor)"),
+    ("library-without-version-accepted", "core/src/build_info.cpp",
+     "if (build.cuda && build.cudnn > 0 && runtime.cudnn <= 0)",
+     "if (build.cuda && build.cudnn > 0 && runtime.cudnn < 0)"),
 ]
 
 
