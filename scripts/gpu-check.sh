@@ -118,15 +118,19 @@ setup_paths() {
   fi
 }
 
-# cuDNN's library loads its sub-libraries (libcudnn_cnn, _ops, _graph ...) by name: where the
-# loader does not know them already, the folder of the cuDNN CMake found goes on its path. Only
-# then: a toolkit folder there would also hold cuBLAS and cudart, and LD_LIBRARY_PATH would put
-# those before the pip wheels that torch (the peers) was built against.
+# cuDNN's library loads its sub-libraries (libcudnn_cnn, _ops, _graph ...) by name, and they
+# must be the ones beside the cuDNN CMake linked: links to those (and only those: a toolkit
+# folder would also hold cuBLAS and cudart, ahead of the pip wheels torch was built against) go
+# into a folder of their own, first on the loader path.
 cudnn_runtime_path() {
-  local lib
-  have_lib libcudnn_cnn.so.9 && return
+  local lib dir=$BUILD_DIR/cudnn-lib f
   lib=$(sed -n 's/^CUDNN_LIBRARY:FILEPATH=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
-  [ -n "$lib" ] && [ -e "$lib" ] && prepend_ld_path "$(dirname "$(readlink -f "$lib")")"
+  [ -n "$lib" ] && [ -e "$lib" ] || return 0
+  rm -rf "$dir" && mkdir -p "$dir"
+  for f in "$(dirname "$(readlink -f "$lib")")"/libcudnn*.so*; do
+    [ -e "$f" ] && ln -sf "$f" "$dir/"
+  done
+  prepend_ld_path "$(cd "$dir" && pwd)"
 }
 
 stage_build() {
@@ -160,7 +164,7 @@ stage_build() {
   fi
   row build "$([ "$CLI_OK" = 1 ] && echo "cli ok" || echo "cli FAILED"), $([ "$TESTS_OK" = 1 ] && echo "gpu tests ok" || echo "gpu tests FAILED") ($(grep -m1 'CUDA backend' "$LOGS/configure.log" | sed 's/.*cutrain: //'))"
   [ "$CLI_OK" = 1 ] && timed 30 "$CLI" info > "$LOGS/info.txt" 2>&1
-  [ "$CLI_OK" = 1 ] && row info "$(grep -m1 '^device 0' "$LOGS/info.txt" || grep -m1 '^auto' "$LOGS/info.txt"); $(grep -m1 '^loaded' "$LOGS/info.txt")$(grep '^problem' "$LOGS/info.txt" | tr '\n' ' ')"
+  [ "$CLI_OK" = 1 ] && row info "$(grep -m1 '^device 0' "$LOGS/info.txt" || grep -m1 '^auto' "$LOGS/info.txt"); $(grep -m1 '^loaded' "$LOGS/info.txt")$(grep -E '^(problem|note)' "$LOGS/info.txt" | tr '\n' ' ')"
 }
 
 stage_test() {

@@ -151,6 +151,8 @@ MUTANTS = [
     ("library-without-version-accepted", "core/src/build_info.cpp",
      "if (build.cuda && build.cudnn > 0 && runtime.cudnn <= 0)",
      "if (build.cuda && build.cudnn > 0 && runtime.cudnn < 0)"),
+    ("info-problems-always-fatal", "apps/cutrain/info_command.h",
+     "data_loads && (!library_problems || !cuda_used)", "data_loads && !library_problems"),
 ]
 
 

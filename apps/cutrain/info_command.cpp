@@ -70,14 +70,13 @@ int run_info(const InfoConfig& c) {
   else
     std::printf("auto:     cpu: %s\n", r.cuda_unusable.c_str());
   std::printf("cpu:      %d OpenMP threads (OMP_NUM_THREADS)\n", r.cpu_threads);
-  bool ok = report_data(c.data_dir.empty() ? data::default_data_dir() : c.data_dir);
+  const bool data_loads = report_data(c.data_dir.empty() ? data::default_data_dir() : c.data_dir);
   // A library problem stops training only where CUDA would be used; otherwise it is a note.
   const std::vector<std::string> problems = library_version_problems(b, r);
   const bool cuda_used = r.cuda_unusable.empty();
   for (const std::string& p : problems)
     std::printf("%s  %s\n", cuda_used ? "problem:" : "note:   ", p.c_str());
-  ok = ok && (problems.empty() || !cuda_used);
-  return ok ? 0 : 1;
+  return info_exit_code(data_loads, !problems.empty(), cuda_used);
 }
 
 }  // namespace cutrain::app

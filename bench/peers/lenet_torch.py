@@ -32,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -221,7 +222,7 @@ class GraphStep:
         opt.zero_grad(set_to_none=True)
         with torch.cuda.graph(self.graph):
             self._step(x, y, batch_size)
-        model.load_state_dict(saved)
+        model.load_state_dict(saved)  # copies in place: the captured tensors stay valid
         sync(device)
 
     def _step(self, x, y, batch_size):
@@ -247,20 +248,23 @@ class GraphStep:
 def set_tf32(enabled):
     """Allows or forbids TF32 in cuDNN convolutions and in matmuls, and returns what is in
     effect afterwards, read back (e.g. 'conv=ieee,matmul=highest'), so a log shows the
-    arithmetic that ran. Where torch has the fp32_precision settings (2.9 on), convolutions go
-    through them and nothing reads the legacy allow_tf32 flags: those getters raise once the
-    two APIs disagree. Matmuls go through set_float32_matmul_precision in every version, which
-    keeps both APIs consistent (torch.compile reads it too)."""
+    arithmetic that ran. Matmuls go through set_float32_matmul_precision in every version, which
+    keeps torch's old and new settings consistent (torch.compile reads it too). cuDNN: the legacy
+    allow_tf32 flag first, in every version, then where torch has them (2.9 on) the
+    fp32_precision settings of cuDNN, its convolutions and its RNNs: torch's legacy getter for
+    cuDNN as a whole raises when the flag and the two operations' settings disagree, and the
+    convolutions themselves read their own setting. The result is read back through the
+    convolutions' setting, never through a legacy getter."""
     torch.set_float32_matmul_precision("high" if enabled else "highest")
     matmul = torch.get_float32_matmul_precision()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy setter is deprecated from torch 2.9 on
+        torch.backends.cudnn.allow_tf32 = enabled
     try:
         conv_settings = torch.backends.cudnn.conv
         conv_settings.fp32_precision  # noqa: B018 - only its existence is asked
-    except (AttributeError, AssertionError):  # older torch: no such settings
-        torch.backends.cudnn.allow_tf32 = enabled
+    except (AttributeError, AssertionError):  # older torch: the flag is all there is
         return f"conv={'tf32' if torch.backends.cudnn.allow_tf32 else 'ieee'},matmul={matmul}"
-    # cuDNN's own setting and both of its operations alike: torch checks that they agree where it
-    # answers the legacy question for cuDNN as a whole.
     mode = "tf32" if enabled else "ieee"
     for holder in (torch.backends.cudnn, conv_settings, getattr(torch.backends.cudnn, "rnn", None)):
         if holder is not None and hasattr(holder, "fp32_precision"):

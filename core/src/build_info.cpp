@@ -98,11 +98,12 @@ void check_library(const char* name, int built, int loaded, std::vector<std::str
 std::vector<std::string> library_version_problems(const BuildInfo& build,
                                                   const RuntimeInfo& runtime) {
   std::vector<std::string> out;
-  // A CUDA build whose cuDNN or cuBLAS reports no version: the library did not load right.
+  // A CUDA build whose cuDNN or cuBLAS reports no version: not the real library (a stub; both
+  // are linked, so a missing one stops the program before this runs).
   if (build.cuda && build.cudnn > 0 && runtime.cudnn <= 0)
-    out.push_back("cuDNN reports no version: the library cutrain was linked against did not load");
+    out.push_back("cuDNN reports no version: the libcudnn loaded is not a working cuDNN");
   if (build.cuda && build.cublas > 0 && runtime.cublas <= 0)
-    out.push_back("cuBLAS reports no version: the library cutrain was linked against did not load");
+    out.push_back("cuBLAS reports no version: the libcublas loaded is not a working cuBLAS");
   check_library("cuDNN", build.cudnn, runtime.cudnn, out);
   check_library("cuBLAS", build.cublas, runtime.cublas, out);
   // The driver must support the runtime's major version (minor versions are compatible within

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cutrain/device.h"
+#include "info_command.h"
 #include "support/cli.h"
 #include "support/synthetic_data.h"
 #include "support/temp_dir.h"
@@ -64,6 +65,18 @@ TEST(InfoCli, DataDirectoryComesFromTheEnvironmentByDefault) {
   const CliResult r = run_cli("info", "CUTRAIN_DATA='" + dir.path().string() + "'");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, dir.path().string() + ": 10 train + 10 test images"));
+}
+
+// Library problems stop training only where CUDA would be used; unreadable data always does.
+TEST(InfoCli, ExitCodeRule) {
+  using app::info_exit_code;
+  EXPECT_EQ(info_exit_code(true, false, true), 0);
+  EXPECT_EQ(info_exit_code(true, false, false), 0);
+  EXPECT_EQ(info_exit_code(true, true, true), 1);
+  EXPECT_EQ(info_exit_code(true, true, false), 0);  // a note: training runs on the CPU
+  EXPECT_EQ(info_exit_code(false, false, false), 1);
+  EXPECT_EQ(info_exit_code(false, false, true), 1);
+  EXPECT_EQ(info_exit_code(false, true, false), 1);
 }
 
 TEST(InfoCli, UnknownFlagIsAUsageError) {
