@@ -21,16 +21,18 @@ CUTRAIN_HD int label_index(float label, int classes) {
   return (label >= 0.0f && label < static_cast<float>(classes)) ? static_cast<int>(label) : -1;
 }
 
+/// The prediction: the first index of the largest of z[0..classes) (0 when they are all NaN).
+CUTRAIN_HD int first_arg_max(const float* z, int classes) {
+  int arg = 0;
+  for (int c = 1; c < classes; ++c)
+    if (z[c] > z[arg]) arg = c;
+  return arg;
+}
+
 CUTRAIN_HD SoftmaxCeRow softmax_ce_row(const float* z, int classes, int label, float grad_scale,
                                        float* dz) {
-  float m = z[0];
-  int arg = 0;
-  for (int c = 1; c < classes; ++c) {
-    if (z[c] > m) {
-      m = z[c];
-      arg = c;
-    }
-  }
+  const int arg = first_arg_max(z, classes);
+  const float m = z[arg];
   // Probabilities as exp(z - m) / sum rather than exp(z - lse): with |z| ~ 1e4 the float lse
   // loses the small log(sum) term, and the gradient with it.
   float sum = 0.0f;

@@ -10,6 +10,7 @@
 #include "cutrain/plot/svg_plot.h"
 #include "cutrain/train/batch_pipeline.h"
 #include "cutrain/train/checkpoint.h"
+#include "cutrain/train/confusion.h"
 #include "cutrain/train/metrics.h"
 #include "device_flags.h"
 #include "train_config.h"
@@ -33,9 +34,30 @@ CLI::App* add_eval_command(CLI::App& app, EvalConfig& c) {
                 "Then recompute every batch norm's statistics over the training set with the "
                 "checkpoint's weights (the running averages lag weights trained at a high lr) "
                 "and evaluate again");
+  cmd->add_flag("--per-class", c.per_class,
+                "Also print each class's accuracy and the class it is most often taken for "
+                "(one more pass over the test set; with --precise-bn, under the recomputed "
+                "statistics)");
   add_tf32_flag(cmd, c.tf32);
   return cmd;
 }
+
+namespace {
+
+// One row per class: its examples, its accuracy and what it is most often mistaken for.
+void print_per_class(const ConfusionMatrix& m) {
+  std::printf("%-12s %8s %9s  %s\n", "class", "examples", "accuracy", "most often taken for");
+  for (int c = 0; c < m.classes(); ++c) {
+    const int other = m.most_confused_with(c);
+    const std::string confused = other < 0 ? std::string("-")
+                                           : std::string(data::fashion_mnist_class_name(other)) +
+                                                 " (" + std::to_string(m.count(c, other)) + ")";
+    std::printf("%-12s %8lld %9.4f  %s\n", data::fashion_mnist_class_name(c),
+                static_cast<long long>(m.examples_of(c)), m.accuracy_of(c), confused.c_str());
+  }
+}
+
+}  // namespace
 
 int run_eval(const EvalConfig& c) {
   const DeviceChoice choice = choose_device(c.device);
@@ -73,6 +95,8 @@ int run_eval(const EvalConfig& c) {
         "training examples\n",
         p.loss, p.accuracy, static_cast<long long>(used));
   }
+  if (c.per_class)
+    print_per_class(ConfusionMatrix(test.labels, pipeline.predict(test), test.num_classes));
   return 0;
 }
 

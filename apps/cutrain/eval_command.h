@@ -14,6 +14,7 @@ struct EvalConfig {
   std::string device = "auto";
   int64_t batch_size = 1000;
   bool precise_bn = false;  // also evaluate with batch-norm statistics of the training set
+  bool per_class = false;   // accuracy per class and the class each is most often taken for
   bool tf32 = false;
 };
 

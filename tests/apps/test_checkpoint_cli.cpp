@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -149,6 +150,39 @@ TEST_F(CheckpointCli, EvalReportsTheCheckpoint) {
   ASSERT_EQ(m.size(), 3u);
   EXPECT_NEAR(loss, m[2].at("test_loss").get<double>(), 1.5e-4);
   EXPECT_NEAR(acc, m[2].at("test_acc").get<double>(), 1.5e-4);
+}
+
+// --per-class: a row per class whose examples add up to the test set and whose correct
+// predictions add up to the accuracy eval reports.
+TEST_F(CheckpointCli, EvalPerClassAddsUpToTheAccuracy) {
+  ASSERT_NO_FATAL_FAILURE(trained());
+  const CliResult r =
+      run_cli("eval --checkpoint '" + last() + "' --per-class --batch-size 20" + common());
+  ASSERT_EQ(r.code, 0) << r.output;
+  double loss = -1, acc = -1;
+  const size_t at = r.output.find("test loss ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  ASSERT_EQ(std::sscanf(r.output.c_str() + at, "test loss %lf  test acc %lf", &loss, &acc), 2);
+  const size_t header = r.output.find("most often taken for");
+  ASSERT_NE(header, std::string::npos) << r.output;
+  std::istringstream rows(r.output.substr(r.output.find('\n', header) + 1));
+  std::string line;
+  int classes = 0;
+  long long examples = 0;
+  double correct = 0;
+  while (std::getline(rows, line) && !line.empty()) {
+    // "ankle boot" has a space: the numbers are the two fields after the name's 12 columns.
+    long long n = 0;
+    double a = 0;
+    ASSERT_EQ(std::sscanf(line.c_str() + 12, "%lld %lf", &n, &a), 2) << line;
+    ++classes;
+    examples += n;
+    correct += a * static_cast<double>(n);
+  }
+  EXPECT_EQ(classes, 10) << r.output;
+  EXPECT_EQ(examples, 64);
+  EXPECT_NEAR(correct / 64.0, acc, 1e-3) << r.output;
+  EXPECT_TRUE(Contains(r.output, "t-shirt")) << r.output;
 }
 
 TEST_F(CheckpointCli, EvalWithPreciseBnRecomputesTheStatistics) {

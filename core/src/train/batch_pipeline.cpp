@@ -5,6 +5,7 @@
 #include "cutrain/error.h"
 #include "cutrain/models/bilinear_resize.h"
 #include "nvtx_range.h"
+#include "softmax_ce_math.h"
 #include "train/input_stage.h"
 #include "train/step_graphs.h"
 
@@ -56,14 +57,18 @@ int64_t BatchPipeline::stage(const data::BatchLoader& loader, int64_t b) {
   return input_->stage(loader, b, images_.data(), labels_.data(), ctx_);
 }
 
-void BatchPipeline::enqueue_forward_loss(float* sums, int64_t n, bool with_grad) {
+const Tensor& BatchPipeline::enqueue_forward(int64_t n) {
   Tensor input = images_.narrow_batch(n);
   if (resize_) {  // on the training device, after staging
     Tensor resized = resized_.narrow_batch(n);
     resize_->forward(input, resized, ctx_);
     input = std::move(resized);
   }
-  const Tensor& logits = model_.forward(input, ctx_);
+  return model_.forward(input, ctx_);
+}
+
+void BatchPipeline::enqueue_forward_loss(float* sums, int64_t n, bool with_grad) {
+  const Tensor& logits = enqueue_forward(n);
   loss_.forward(logits, labels_.narrow_batch(n), with_grad ? &model_.output_grad() : nullptr,
                 sums, ctx_);
 }
@@ -151,6 +156,27 @@ EvalResult BatchPipeline::evaluate(const data::ImageDataset& data) {
                       " batches, the pipeline was built for " + std::to_string(slots()));
   for (int64_t b = 0; b < loader.batches(); ++b) eval_step(b, stage(loader, b));
   return totals(loader.batches(), loader.size());
+}
+
+std::vector<int32_t> BatchPipeline::predict(const data::ImageDataset& data) {
+  const detail::NvtxRange range("predict");
+  model_.set_training(false);
+  data::BatchLoader loader(data, model_.max_batch(), /*shuffle=*/false, 0);
+  loader.start_epoch(0);
+  std::vector<int32_t> out;
+  out.reserve(static_cast<size_t>(loader.size()));
+  for (int64_t b = 0; b < loader.batches(); ++b) {
+    const int64_t n = stage(loader, b);
+    const Tensor& logits = enqueue_forward(n);
+    if (logits.rank() != 2 || logits.dim(0) != n)
+      throw ConfigError("predict: the model's output is " + to_string(logits.shape()) +
+                        ", expected [" + std::to_string(n) + ", classes]");
+    const int classes = static_cast<int>(logits.dim(1));
+    const std::vector<float> host = logits.to_vector(ctx_.stream());
+    for (int64_t i = 0; i < n; ++i)
+      out.push_back(kernels::first_arg_max(host.data() + i * classes, classes));
+  }
+  return out;
 }
 
 int64_t BatchPipeline::recompute_batchnorm_statistics(const data::ImageDataset& data,

@@ -70,6 +70,10 @@ class BatchPipeline {
   SlotSums sums(int64_t begin, int64_t end, SlotSums start = {}) const;
   /// Evaluation mode, every batch of `data`, in order.
   EvalResult evaluate(const data::ImageDataset& data);
+  /// Evaluation mode: the predicted class of every example of `data`, in order (the first
+  /// largest logit, as the accuracy counts it). Eager, and the host reads every batch's logits:
+  /// for analysis, not for training loops.
+  std::vector<int32_t> predict(const data::ImageDataset& data);
   /// "Precise BN": replaces every batch norm's running statistics by the average of its batch
   /// statistics over the full batches of `data` (in order, training-mode forwards, weights
   /// unchanged), then leaves the model in evaluation mode. The running averages a run keeps
@@ -89,6 +93,8 @@ class BatchPipeline {
   int64_t graph_max_nodes() const;
 
  private:
+  // Resize (when on) and forward of the staged batch of n; the logits.
+  const Tensor& enqueue_forward(int64_t n);
   // Forward + loss; its (loss sum, hits) pair goes to `sums` (2 floats of device memory).
   void enqueue_forward_loss(float* sums, int64_t n, bool with_grad);
   // Runs `work` (eagerly or as a graph of key (layer modes, n, with_grad)) and lands its
