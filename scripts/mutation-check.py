@@ -11,6 +11,7 @@ results).
 
     python3 scripts/mutation-check.py              # every mutant (about 1-2 min each, 2 cores)
     python3 scripts/mutation-check.py adam yogi    # those whose name contains a word given
+    python3 scripts/mutation-check.py --check      # only: does every mutant still apply? (ctest)
     BUILD_DIR=build-mut JOBS=2 ...                 # defaults
 
 The build directory is configured with -DCUTRAIN_CUDA=OFF on first use. Source files are
@@ -77,7 +78,7 @@ MUTANTS = [
      "u.inv_std = static_cast<float>(1.0 / sqrt(var + eps));",
      "u.inv_std = static_cast<float>(1.0 / sqrt(var + 1e-2));"),
     ("bn-backward-no-xhat-term", "kernels/batchnorm_math.h",
-     "scale * (dy - mean_dy - xhat * mean_dy_xhat)", "scale * (dy - mean_dy)"),
+     "scale * (dy - mean_dy - mul_rn(xhat, mean_dy_xhat))", "scale * (dy - mean_dy)"),
     ("bn-relu-mask-dropped", "kernels/batchnorm_math.h",
      "return relu && !(y > 0.0f) ? 0.0f : dy;", "return dy;"),
     # Precise BN (models/src): the cumulative average, and its reach into the blocks.
@@ -167,16 +168,30 @@ def dirty(path):
     return bool(out.strip())
 
 
+def stale(mutants):
+    """Messages for the mutants whose text does not occur exactly once in their file."""
+    out = []
+    for name, path, old, _ in mutants:
+        count = (ROOT / path).read_text().count(old)
+        if count != 1:
+            out.append(f"mutation-check: mutant '{name}': the text occurs {count} times in {path} "
+                       "(expected once); update the mutant")
+    return out
+
+
 def main():
+    if sys.argv[1:] == ["--check"]:  # ctest: every mutant still applies (no build, no tests)
+        problems = stale(MUTANTS)
+        print("\n".join(problems) or f"mutation-check: all {len(MUTANTS)} mutants apply")
+        return 1 if problems else 0
     words = sys.argv[1:]
     chosen = [m for m in MUTANTS if not words or any(w in m[0] for w in words)]
     if not chosen:
         sys.exit(f"mutation-check: no mutant matches {words}")
+    problems = stale(chosen)
+    if problems:
+        sys.exit("\n".join(problems))
     for name, path, old, _ in chosen:
-        text = (ROOT / path).read_text()
-        if text.count(old) != 1:
-            sys.exit(f"mutation-check: mutant '{name}': the text occurs {text.count(old)} times "
-                     f"in {path} (expected once); update the mutant")
         if dirty(path):
             sys.exit(f"mutation-check: {path} has uncommitted changes; commit or stash first")
     if not (BUILD / "CMakeCache.txt").exists():
