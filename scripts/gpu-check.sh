@@ -237,24 +237,22 @@ stage_bench() {
   row "torch adam lenet" "$(pick 'fused' "$LOGS/torch-adam-lenet.log")"
   for mode in "" "--cuda-graph"; do torch_lenet "$mode" 60; done
 }
+# One A/B variant of LeNet's graph step: ab_row LABEL [NAME=VALUE ...] -- [FLAGS ...]
+ab_row() {
+  local label=$1 log envs=()
+  shift
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  log="$LOGS/bench-train-ab-${label//[^A-Za-z0-9=-]/_}.log"
+  timed 40 env ${envs[@]+"${envs[@]}"} "$CLI" bench train --device cuda --model lenet \
+    --epochs "$EPOCHS" --cuda-graph "$@" > "$log" 2>&1
+  row "cutrain lenet graph $label" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
+}
 # A/B rows of LeNet's graph step, after the models: what each design choice is worth.
 stage_ab() {
-  local log
-  # A/B: the same graph run with Linear's bias in separate cuBLAS calls (2 launches more a layer).
-  log="$LOGS/bench-train--cuda-graph-no-cublaslt.log"
-  timed 40 env CUTRAIN_CUBLASLT=0 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" \
-    --cuda-graph > "$log" 2>&1
-  row "cutrain lenet graph CUBLASLT=0" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
-  # A/B: TF32 tensor cores for LeNet's convolutions and GEMMs (small ones: little to gain).
-  log="$LOGS/bench-train--cuda-graph--tf32.log"
-  timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
-    --tf32 > "$log" 2>&1
-  row "cutrain lenet graph --tf32" "$(pick '^median' "$log")"
-  # A/B: activations as layers of their own (not absorbed by the conv/linear before them).
-  log="$LOGS/bench-train--cuda-graph--unfused.log"
-  timed 40 "$CLI" bench train --device cuda --model lenet --epochs "$EPOCHS" --cuda-graph \
-    --unfused > "$log" 2>&1
-  row "cutrain lenet graph unfused" "$(pick '^median' "$log"); $(pick '^graphs' "$log" | grep -o 'has [0-9]* nodes')"
+  ab_row CUBLASLT=0 CUTRAIN_CUBLASLT=0 --  # Linear's bias in separate cuBLAS calls
+  ab_row --tf32 -- --tf32                  # TF32 for LeNet's small convolutions and GEMMs
+  ab_row unfused -- --unfused              # activations as layers of their own
 }
 torch_lenet() {
   local mode=$1 limit=$2 log="$LOGS/torch-lenet${1// /_}.log"

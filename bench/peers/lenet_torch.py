@@ -168,30 +168,41 @@ def evaluate(model, x, y, batch_size):
     return correct.item() / x.shape[0]
 
 
-class EagerStep:
-    """Ordinary eager (or torch.compile'd) training step: gathers the batch, trains on it and
-    adds its loss and correct predictions to the epoch's device-side sums."""
+class _SumsStep:
+    """What both steps share: the epoch's device-side loss and accuracy sums, and one step's
+    work (gather the batch `idx` of the data set, forward, backward, optimizer step, add to the
+    sums). Gradients must be None or zero before it."""
 
-    def __init__(self, model, opt):
+    def __init__(self, model, opt, device):
         self.model, self.opt = model, opt
-
-    def begin_epoch(self, device):
         self.loss_sum = torch.zeros((), dtype=torch.float32, device=device)
         self.correct = torch.zeros((), dtype=torch.int64, device=device)
 
-    def __call__(self, x, y, idx):
+    def begin_epoch(self, device):
+        self.loss_sum.zero_()
+        self.correct.zero_()
+
+    def _step(self, x, y, idx):
         xb = x.index_select(0, idx)
         yb = y.index_select(0, idx)
         out = self.model(xb)
         loss = F.cross_entropy(out, yb)
-        self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
-        self.loss_sum += loss.detach() * idx.shape[0]
-        self.correct += (out.detach().argmax(1) == yb).sum()
+        with torch.no_grad():
+            self.loss_sum += loss.detach() * idx.shape[0]
+            self.correct += (out.argmax(1) == yb).sum()
 
 
-class GraphStep:
+class EagerStep(_SumsStep):
+    """Ordinary eager (or torch.compile'd) training step."""
+
+    def __call__(self, x, y, idx):
+        self.opt.zero_grad(set_to_none=True)
+        self._step(x, y, idx)
+
+
+class GraphStep(_SumsStep):
     """One full training step captured as a CUDA graph: the gather of the batch from the
     device-resident data set (through a static index buffer), forward, backward, the SGD step
     and the epoch's loss and accuracy sums, as cutrain's captured step holds its loss kernel's
@@ -200,11 +211,8 @@ class GraphStep:
     Only full batches are supported."""
 
     def __init__(self, model, opt, x, y, batch_size, warmup=3):
-        self.model, self.opt = model, opt
-        device = x.device
-        self.idx = torch.arange(batch_size, device=device)
-        self.loss_sum = torch.zeros((), dtype=torch.float32, device=device)
-        self.correct = torch.zeros((), dtype=torch.int64, device=device)
+        super().__init__(model, opt, x.device)
+        self.idx = torch.arange(batch_size, device=x.device)
         # Warm-up on a side stream (required before capture). The warm-up steps modify the
         # parameters and batch-norm statistics, so save and restore the whole state afterwards
         # (in place: the graph keeps the tensors it captured).
@@ -214,31 +222,16 @@ class GraphStep:
         with torch.cuda.stream(s):
             for _ in range(warmup):
                 opt.zero_grad(set_to_none=True)
-                self._step(x, y, batch_size)
+                self._step(x, y, self.idx)
         torch.cuda.current_stream(device).wait_stream(s)
         self.graph = torch.cuda.CUDAGraph()
         # PyTorch's whole-network capture: gradients None before capture, so backward allocates
         # them from the graph's pool and every replay overwrites them.
         opt.zero_grad(set_to_none=True)
         with torch.cuda.graph(self.graph):
-            self._step(x, y, batch_size)
+            self._step(x, y, self.idx)
         model.load_state_dict(saved)  # copies in place: the captured tensors stay valid
         sync(device)
-
-    def _step(self, x, y, batch_size):
-        xb = x.index_select(0, self.idx)
-        yb = y.index_select(0, self.idx)
-        out = self.model(xb)
-        loss = F.cross_entropy(out, yb)
-        loss.backward()
-        self.opt.step()
-        with torch.no_grad():
-            self.loss_sum += loss.detach() * batch_size
-            self.correct += (out.argmax(1) == yb).sum()
-
-    def begin_epoch(self, device):
-        self.loss_sum.zero_()
-        self.correct.zero_()
 
     def __call__(self, x, y, idx):
         self.idx.copy_(idx)
@@ -430,7 +423,7 @@ def main(argv=None):
               f"({dropped} examples/epoch, {x_train.shape[0] - dropped} trained); "
               f"capture time excluded from epoch timings", flush=True)
     else:
-        step = EagerStep(train_model, opt)
+        step = EagerStep(train_model, opt, device)
 
     for w in range(1, args.warmup_epochs + 1):
         sync(device)

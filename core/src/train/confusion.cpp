@@ -23,7 +23,6 @@ ConfusionMatrix::ConfusionMatrix(const std::vector<uint8_t>& labels,
                         ", expected both in [0, " + std::to_string(classes) + ")");
     ++counts_[static_cast<size_t>(t) * static_cast<size_t>(classes) + static_cast<size_t>(p)];
   }
-  total_ = static_cast<int64_t>(labels.size());
 }
 
 int64_t ConfusionMatrix::count(int truth, int predicted) const {
@@ -40,9 +39,9 @@ int64_t ConfusionMatrix::examples_of(int truth) const {
 }
 
 double ConfusionMatrix::accuracy() const {
-  int64_t hits = 0;
-  for (int c = 0; c < classes_; ++c) hits += count(c, c);
-  return total_ > 0 ? static_cast<double>(hits) / static_cast<double>(total_) : std::nan("");
+  int64_t hits = 0, total = 0;
+  for (int c = 0; c < classes_; ++c) hits += count(c, c), total += examples_of(c);
+  return total > 0 ? static_cast<double>(hits) / static_cast<double>(total) : std::nan("");
 }
 
 double ConfusionMatrix::accuracy_of(int truth) const {

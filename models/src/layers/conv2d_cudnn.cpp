@@ -9,7 +9,8 @@
 // (CUDNN_DEFAULT_MATH), and each call runs with the math type cuDNN listed for its algorithm.
 // Backward algorithms are restricted to deterministic ones so runs repeat exactly.
 // Every usable offer is kept in order: until an algorithm has run once, a call that cuDNN
-// refuses (a NOT_SUPPORTED status) moves on to the next (layers/algorithm_choices.h). First
+// refuses (a NOT_SUPPORTED status, or a misaligned pointer) moves on to the next
+// (layers/algorithm_choices.h). First
 // calls happen eagerly (a graph captures a step's second use); inside a capture a refusal is
 // thrown instead, and the capture's eager fallback retries.
 #include <algorithm>

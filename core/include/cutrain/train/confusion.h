@@ -29,7 +29,6 @@ class ConfusionMatrix {
 
  private:
   int classes_;
-  int64_t total_ = 0;
   std::vector<int64_t> counts_;  // classes_ x classes_, row = truth
 };
 
