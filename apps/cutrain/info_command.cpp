@@ -69,7 +69,8 @@ int run_info(const InfoConfig& c) {
     std::printf("auto:     cuda (device 0)\n");
   else
     std::printf("auto:     cpu: %s\n", r.cuda_unusable.c_str());
-  std::printf("cpu:      %d OpenMP threads (OMP_NUM_THREADS)\n", r.cpu_threads);
+  std::printf("cpu:      %d OpenMP threads (OMP_NUM_THREADS), %.1f GiB of memory for tensors\n",
+              r.cpu_threads, static_cast<double>(r.host_memory) / (1 << 30));
   const bool data_loads = report_data(c.data_dir.empty() ? data::default_data_dir() : c.data_dir);
   // A library problem stops training only where CUDA would be used; otherwise it is a note.
   const std::vector<std::string> problems = library_version_problems(b, r);

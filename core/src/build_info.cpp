@@ -4,6 +4,7 @@
 
 #include "build_config.h"
 #include "cutrain/device.h"
+#include "cutrain/memory_stats.h"
 
 #if CUTRAIN_WITH_CUDA
 #include <cublas_v2.h>
@@ -31,6 +32,7 @@ BuildInfo build_info() {
 RuntimeInfo runtime_info() {
   RuntimeInfo r;
   r.cpu_threads = omp_get_max_threads();
+  r.host_memory = host_memory_limit();
   r.cuda_unusable = cuda_unusable_reason();
 #if CUTRAIN_WITH_CUDA
   // Each query is allowed to fail (no driver, no device): its field stays 0 and the runtime's

@@ -30,12 +30,17 @@ int64_t numel_of(const Shape& shape) {
   for (int64_t d : shape)
     if (__builtin_mul_overflow(n, d, &n))
       throw ConfigError("shape " + to_string(shape) + " has more elements than int64 counts");
+  // Tensors hold floats: bytes() must not wrap either (2^62 elements would be 0 bytes).
+  if (n > INT64_MAX / static_cast<int64_t>(sizeof(float)))
+    throw ConfigError("shape " + to_string(shape) + " needs more bytes than int64 counts");
   return n;
 }
 
 namespace {
 // 64-byte alignment: whole cache lines, and aligned for vector loads in CPU loops.
 float* host_alloc(size_t bytes) {
+  detail::check_host_allocation(tensor_memory(Device::CPU).current_bytes,
+                                static_cast<int64_t>(bytes), host_memory_limit());
   const size_t rounded = (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, rounded);
   if (!p) throw Error("out of host memory allocating " + std::to_string(bytes) + " bytes");

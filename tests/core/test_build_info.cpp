@@ -7,6 +7,7 @@
 
 #include "cutrain/build_info.h"
 #include "cutrain/device.h"
+#include "cutrain/memory_stats.h"
 #include "support/temp_dir.h"
 
 namespace cutrain {
@@ -114,6 +115,7 @@ TEST(BuildInfo, DescribesThisBuild) {
 TEST(BuildInfo, RuntimeAgreesWithTheDeviceProbe) {
   const RuntimeInfo r = runtime_info();
   EXPECT_GE(r.cpu_threads, 1);
+  EXPECT_EQ(r.host_memory, host_memory_limit());
   EXPECT_EQ(r.cuda_unusable, cuda_unusable_reason());
   if (!cuda_built()) {
     EXPECT_EQ(r.cudnn, 0);

@@ -43,6 +43,7 @@ struct RuntimeInfo {
   std::vector<CudaDeviceInfo> devices;
   std::string cuda_unusable;  ///< cuda_unusable_reason(): empty when --device auto takes CUDA
   int cpu_threads = 0;        ///< OpenMP threads the CPU path uses
+  int64_t host_memory = 0;    ///< host_memory_limit(): what CPU tensors may hold together
 };
 
 /// @brief Queries the libraries and devices; never throws (a failed query leaves its field 0).

@@ -25,10 +25,20 @@ void reset_peak_tensor_memory(Device device);
 /// free, including the CUDA context and the libraries' own allocations); -1 without CUDA.
 int64_t device_memory_in_use();
 
+/// The most bytes CPU tensors may hold together: the machine's physical memory, or the memory
+/// limit of this process's control group (cgroup v2 memory.max, v1 memory.limit_in_bytes) where
+/// that is lower. A CPU Tensor that would take the total past it throws Error up front, because
+/// Linux overcommits: the allocation itself succeeds, and the process is killed (or the machine
+/// thrashes) only when the pages are touched, long after the line that asked for them.
+int64_t host_memory_limit();
+
 namespace detail {
 /// Called by Tensor when it allocates and frees storage.
 void note_tensor_alloc(Device device, int64_t bytes);
 void note_tensor_free(Device device, int64_t bytes);
+/// Throws Error (naming the sizes in GiB) when `bytes` more on top of `in_use` would exceed
+/// `limit`; the check host_memory_limit() describes.
+void check_host_allocation(int64_t in_use, int64_t bytes, int64_t limit);
 }  // namespace detail
 
 }  // namespace cutrain
