@@ -1,10 +1,17 @@
 #include "cutrain/bench/optimizer_bench.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
+
+#if CUTRAIN_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
 
 #include "bench/bench_timing.h"
 #include "cutrain/context.h"
 #include "cutrain/error.h"
+#include "cutrain/memory_stats.h"
 #include "cutrain/optim/optimizer.h"
 
 namespace cutrain {
@@ -13,12 +20,57 @@ using detail::median;
 using detail::random_tensor;
 using detail::time_us;
 
-double optimizer_bytes_per_param(const std::string& optimizer) {
-  int state = 2;
-  if (optimizer == "sgd") state = 0;
+namespace {
+// State tensors per parameter tensor (velocity, accumulators, moments).
+int state_tensors(const std::string& optimizer) {
+  if (optimizer == "sgd") return 0;
   if (optimizer == "momentum" || optimizer == "nesterov" || optimizer == "adagrad" ||
       optimizer == "rmsprop")
-    state = 1;
+    return 1;
+  return 2;
+}
+
+std::string gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1 << 30));
+  return buf;
+}
+
+// Refuses a run that cannot fit before anything is allocated: on the CPU each allocation would
+// succeed (Linux overcommits) and filling the values would take minutes before the optimizer's
+// state ran out of memory. Counts what the run holds at once: values, gradients and state, then
+// the copy benchmark's two buffers.
+void require_memory(const std::string& optimizer, int64_t params, Device device) {
+  const double need = static_cast<double>(params) * 4.0 * (2 + state_tensors(optimizer)) +
+                      static_cast<double>(params) * optimizer_bytes_per_param(optimizer);
+  double have = 0;
+  std::string where;
+  if (device == Device::CPU) {
+    have = static_cast<double>(host_memory_limit() - tensor_memory(Device::CPU).current_bytes);
+    where = "the CPU tensors may use";
+  } else {
+#if CUTRAIN_WITH_CUDA
+    size_t free = 0, total = 0;
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
+      cudaGetLastError();
+      return;  // the first allocation reports the device's error
+    }
+    have = static_cast<double>(free);
+    where = "the GPU has free";
+#else
+    return;
+#endif
+  }
+  if (need > have)
+    throw ConfigError("bench optimizer: " + std::to_string(params) + " parameters need " +
+                      gib(need) + " (values, gradients, " + optimizer +
+                      " state and the copy buffers), more than the " + gib(have) + " " + where +
+                      "; lower --params");
+}
+}  // namespace
+
+double optimizer_bytes_per_param(const std::string& optimizer) {
+  const int state = state_tensors(optimizer);
   return 4.0 * (2 + state) + 4.0 * (1 + state);
 }
 
@@ -27,6 +79,9 @@ OptimizerBenchResult bench_optimizer(const OptimizerBenchConfig& c) {
   if (c.iterations < 1 || c.warmup < 0)
     throw ConfigError("bench optimizer: --iterations must be >= 1 and --warmup >= 0");
   Context ctx(c.device);
+  int64_t total = 0;
+  for (const Shape& s : c.shapes) total += numel_of(s);
+  require_memory(c.optimizer, total, c.device);
   std::vector<Tensor> values, grads;
   std::vector<Parameter> params;
   OptimizerBenchResult r;
