@@ -2,6 +2,8 @@
 // decay groups, a cosine schedule with warm-up, the Trainer's epoch loop, a checkpoint saved and
 // loaded into a fresh model, and evaluation. Exits 0 when the model learned the task and the
 // reloaded model evaluates exactly as the trained one. docs/library.md walks through it.
+// Usage: train_images [--device auto|cpu|cuda] (default auto). With --device cuda and no usable
+// device it exits 77, which ctest's train_images_cuda counts as a skip.
 #include <cutrain/context.h>
 #include <cutrain/data/fashion_mnist.h>
 #include <cutrain/device.h>
@@ -45,10 +47,10 @@ cutrain::data::ImageDataset make_images(int64_t count, uint64_t seed) {
   return d;
 }
 
-int run() {
+int run(const std::string& device_spec) {
   using namespace cutrain;
   // CUDA when this machine has a usable device, else the CPU: the same calls either way.
-  const DeviceChoice device = choose_device("auto");
+  const DeviceChoice device = choose_device(device_spec);
   Context ctx(device.device);
   const data::ImageDataset train = make_images(2048, 1), test = make_images(512, 2);
 
@@ -70,6 +72,7 @@ int run() {
   options.seed = 3;
   options.scheduler = schedule.get();
   options.schedule_unit = ScheduleUnit::Step;
+  options.cuda_graph = ctx.is_cuda();  // each step replayed from a graph; the lr stays live
   Trainer trainer(model, *optimizer, ctx, train, test, options);
   EpochMetrics last;
   for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
@@ -109,9 +112,20 @@ int run() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  std::string device = "auto";
+  if (argc == 3 && std::string(argv[1]) == "--device") {
+    device = argv[2];
+  } else if (argc != 1) {
+    std::fprintf(stderr, "usage: train_images [--device auto|cpu|cuda]\n");
+    return 2;
+  }
+  if (device == "cuda" && !cutrain::cuda_unusable_reason().empty()) {
+    std::printf("train_images: skipped: %s\n", cutrain::cuda_unusable_reason().c_str());
+    return 77;
+  }
   try {
-    return run();
+    return run(device);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_images: %s\n", e.what());
     return 1;
