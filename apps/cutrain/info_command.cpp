@@ -1,6 +1,7 @@
 #include "info_command.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -69,8 +70,13 @@ int run_info(const InfoConfig& c) {
     std::printf("auto:     cuda (device 0)\n");
   else
     std::printf("auto:     cpu: %s\n", r.cuda_unusable.c_str());
-  std::printf("cpu:      %d OpenMP threads (OMP_NUM_THREADS), %.1f GiB of memory for tensors\n",
-              r.cpu_threads, static_cast<double>(r.host_memory) / (1 << 30));
+  std::printf("cpu:      %d OpenMP threads (OMP_NUM_THREADS), ", r.cpu_threads);
+  if (r.host_memory > 0)
+    std::printf("%.1f GiB of memory for tensors%s\n",
+                static_cast<double>(r.host_memory) / (1 << 30),
+                std::getenv("CUTRAIN_HOST_MEMORY_LIMIT") ? " (CUTRAIN_HOST_MEMORY_LIMIT)" : "");
+  else
+    std::printf("memory for tensors unknown\n");
   const bool data_loads = report_data(c.data_dir.empty() ? data::default_data_dir() : c.data_dir);
   // A library problem stops training only where CUDA would be used; otherwise it is a note.
   const std::vector<std::string> problems = library_version_problems(b, r);

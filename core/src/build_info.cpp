@@ -4,6 +4,7 @@
 
 #include "build_config.h"
 #include "cutrain/device.h"
+#include "cutrain/error.h"
 #include "cutrain/memory_stats.h"
 
 #if CUTRAIN_WITH_CUDA
@@ -32,7 +33,10 @@ BuildInfo build_info() {
 RuntimeInfo runtime_info() {
   RuntimeInfo r;
   r.cpu_threads = omp_get_max_threads();
-  r.host_memory = host_memory_limit();
+  try {
+    r.host_memory = host_memory_limit();
+  } catch (const ConfigError&) {  // a bad CUTRAIN_HOST_MEMORY_LIMIT: 0, as documented
+  }
   r.cuda_unusable = cuda_unusable_reason();
 #if CUTRAIN_WITH_CUDA
   // Each query is allowed to fail (no driver, no device): its field stays 0 and the runtime's

@@ -38,12 +38,15 @@ int64_t numel_of(const Shape& shape) {
 
 namespace {
 // 64-byte alignment: whole cache lines, and aligned for vector loads in CPU loops.
+// Counted (and checked against host_memory_limit) before allocating.
 float* host_alloc(size_t bytes) {
-  detail::check_host_allocation(tensor_memory(Device::CPU).current_bytes,
-                                static_cast<int64_t>(bytes), host_memory_limit());
+  detail::reserve_host_tensor_memory(static_cast<int64_t>(bytes));
   const size_t rounded = (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, rounded);
-  if (!p) throw Error("out of host memory allocating " + std::to_string(bytes) + " bytes");
+  if (!p) {
+    detail::note_tensor_free(Device::CPU, static_cast<int64_t>(bytes));
+    throw Error("out of host memory allocating " + std::to_string(bytes) + " bytes");
+  }
   return static_cast<float*>(p);
 }
 
@@ -88,11 +91,11 @@ Tensor::Tensor(Shape shape, Device device)
       CUTRAIN_CUDA_LOG(cudaFree(p));
       detail::note_tensor_free(Device::CUDA, n);
     });
+    detail::note_tensor_alloc(Device::CUDA, n);
 #else
     throw DeviceError("cannot allocate a CUDA tensor: cutrain was built without CUDA");
 #endif
   }
-  detail::note_tensor_alloc(device, n);
 }
 
 Tensor::Tensor(Tensor&& other) noexcept

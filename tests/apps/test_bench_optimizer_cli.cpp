@@ -57,8 +57,8 @@ TEST(BenchOptimizerCli, LenetAndClippingCountTheirTensorsAndLaunches) {
 // Linux overcommits: without the check the values (tens of GiB) would be allocated and filled
 // for minutes before the optimizer's state ran the machine out of memory.
 TEST(BenchOptimizerCli, MoreParametersThanTheMachineHoldsAreRefusedUpFront) {
-  // Adam holds 16 B/param (values, grads, two moments) and its copy buffers 28 more: 40 B/param
-  // already exceeds the limit.
+  // Adam holds 16 B/param (values, grads, two moments) and its copy buffers 28 more: 44 B/param,
+  // so 40 B/param already exceeds the limit.
   const int64_t params = host_memory_limit() / 40 + 1;
   if (params > 4'000'000'000) GTEST_SKIP() << "this machine holds more than --params accepts";
   const CliResult r = run_cli("bench optimizer --device cpu --optimizer adam --params " +

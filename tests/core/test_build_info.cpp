@@ -115,6 +115,7 @@ TEST(BuildInfo, DescribesThisBuild) {
 TEST(BuildInfo, RuntimeAgreesWithTheDeviceProbe) {
   const RuntimeInfo r = runtime_info();
   EXPECT_GE(r.cpu_threads, 1);
+  EXPECT_GT(r.host_memory, 0);
   EXPECT_EQ(r.host_memory, host_memory_limit());
   EXPECT_EQ(r.cuda_unusable, cuda_unusable_reason());
   if (!cuda_built()) {

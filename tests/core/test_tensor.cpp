@@ -8,7 +8,6 @@
 
 #include "cutrain/device.h"
 #include "cutrain/error.h"
-#include "cutrain/memory_stats.h"
 #include "cutrain/tensor.h"
 
 namespace cutrain {
@@ -63,38 +62,6 @@ TEST(TensorShape, NumelNeverOverflows) {
   EXPECT_EQ(numel_of({(int64_t{1} << 61) - 1}), (int64_t{1} << 61) - 1);
   EXPECT_THROW(numel_of({int64_t{1} << 61}), ConfigError);
   EXPECT_THROW(Tensor({int64_t{1} << 62}, Device::CPU), ConfigError);
-}
-
-// Linux overcommits, so without the check a tensor larger than the machine would be allocated
-// and the process killed when its pages are touched. The message names the sizes.
-TEST(TensorStorage, HostTensorsBeyondTheMemoryLimitAreRefused) {
-  constexpr int64_t kGiB = int64_t{1} << 30;
-  EXPECT_NO_THROW(detail::check_host_allocation(kGiB, kGiB, 2 * kGiB));
-  EXPECT_NO_THROW(detail::check_host_allocation(0, 0, 0));
-  try {
-    detail::check_host_allocation(3 * kGiB, kGiB / 2, 3 * kGiB);
-    ADD_FAILURE() << "half a GiB more than the limit was accepted";
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("0.50 GiB on top of the 3.00 GiB"), std::string::npos) << m;
-    EXPECT_NE(m.find("exceed the 3.00 GiB"), std::string::npos) << m;
-  }
-  // Already over (another allocation raced past): still refused, no overflow in the check.
-  EXPECT_THROW(detail::check_host_allocation(INT64_MAX, 1, kGiB), Error);
-  EXPECT_THROW(detail::check_host_allocation(0, INT64_MAX, INT64_MAX - 1), Error);
-
-  // The allocator applies it: one tensor a little larger than the limit is refused before any
-  // allocation, whatever the kernel's overcommit policy would have done.
-  const int64_t limit = host_memory_limit();
-  ASSERT_GT(limit, 64 << 20);
-  const int64_t before = tensor_memory(Device::CPU).current_bytes;
-  try {
-    Tensor t({limit / 4 + 1}, Device::CPU);
-    ADD_FAILURE() << "a tensor larger than the " << limit << "-byte limit was allocated";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("this process may use"), std::string::npos) << e.what();
-  }
-  EXPECT_EQ(tensor_memory(Device::CPU).current_bytes, before);
 }
 
 TEST(TensorShape, NegativeDimensionsAreRejected) {

@@ -43,7 +43,7 @@ struct RuntimeInfo {
   std::vector<CudaDeviceInfo> devices;
   std::string cuda_unusable;  ///< cuda_unusable_reason(): empty when --device auto takes CUDA
   int cpu_threads = 0;        ///< OpenMP threads the CPU path uses
-  int64_t host_memory = 0;    ///< host_memory_limit(): what CPU tensors may hold together
+  int64_t host_memory = 0;    ///< host_memory_limit() (0 if CUTRAIN_HOST_MEMORY_LIMIT is bad)
 };
 
 /// @brief Queries the libraries and devices; never throws (a failed query leaves its field 0).

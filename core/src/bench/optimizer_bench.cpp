@@ -40,13 +40,14 @@ std::string gib(double bytes) {
 // succeed (Linux overcommits) and filling the values would take minutes before the optimizer's
 // state ran out of memory. Counts what the run holds at once: values, gradients and state, then
 // the copy benchmark's two buffers.
-void require_memory(const std::string& optimizer, int64_t params, Device device) {
-  const double need = static_cast<double>(params) * 4.0 * (2 + state_tensors(optimizer)) +
-                      static_cast<double>(params) * optimizer_bytes_per_param(optimizer);
+void require_memory(const std::string& optimizer, double params, Device device) {
+  const double need =
+      params * (4.0 * (2 + state_tensors(optimizer)) + optimizer_bytes_per_param(optimizer));
   double have = 0;
   std::string where;
   if (device == Device::CPU) {
-    have = static_cast<double>(host_memory_limit() - tensor_memory(Device::CPU).current_bytes);
+    have = std::max(0.0, static_cast<double>(host_memory_limit()) -
+                             static_cast<double>(tensor_memory(Device::CPU).current_bytes));
     where = "the CPU tensors may use";
   } else {
 #if CUTRAIN_WITH_CUDA
@@ -61,11 +62,14 @@ void require_memory(const std::string& optimizer, int64_t params, Device device)
     return;
 #endif
   }
-  if (need > have)
-    throw ConfigError("bench optimizer: " + std::to_string(params) + " parameters need " +
-                      gib(need) + " (values, gradients, " + optimizer +
+  if (need > have) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.0f", params);
+    throw ConfigError("bench optimizer: " + std::string(count) + " parameters need " + gib(need) +
+                      " (values, gradients, " + optimizer +
                       " state and the copy buffers), more than the " + gib(have) + " " + where +
                       "; lower --params");
+  }
 }
 }  // namespace
 
@@ -79,8 +83,8 @@ OptimizerBenchResult bench_optimizer(const OptimizerBenchConfig& c) {
   if (c.iterations < 1 || c.warmup < 0)
     throw ConfigError("bench optimizer: --iterations must be >= 1 and --warmup >= 0");
   Context ctx(c.device);
-  int64_t total = 0;
-  for (const Shape& s : c.shapes) total += numel_of(s);
+  double total = 0;  // in double: shapes near 2^61 elements each would overflow an int64 sum
+  for (const Shape& s : c.shapes) total += static_cast<double>(numel_of(s));
   require_memory(c.optimizer, total, c.device);
   std::vector<Tensor> values, grads;
   std::vector<Parameter> params;
