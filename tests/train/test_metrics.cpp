@@ -144,6 +144,27 @@ TEST(Metrics, CsvHasOneHeaderEvenWhenAppended) {
     expect_same_record(back[static_cast<size_t>(e - 1)], record(e), 5e-9);
 }
 
+// An lr that a schedule decayed below the smallest normal double (a factor schedule stepped
+// per update, say) is written as a subnormal; std::stod refused to read it back, so such a
+// run's metrics could not be plotted. Overflowing text stays an error.
+TEST(Metrics, SubnormalValuesReadBack) {
+  const test::TempDir dir;
+  for (const char* name : {"m.csv", "m.jsonl"}) {
+    const std::string path = dir.file(name);
+    EpochMetrics m = record(1);
+    m.lr = 4.9406564584124654e-324;  // the smallest subnormal
+    m.train_loss = 1.5e-310;
+    { MetricsWriter(path, false).write(m); }
+    const std::vector<EpochMetrics> back = read_metrics(path);
+    ASSERT_EQ(back.size(), 1u) << name;
+    EXPECT_EQ(back[0].lr, m.lr) << name;
+    EXPECT_NEAR(back[0].train_loss, m.train_loss, 1e-318) << name;
+  }
+  const std::string over = dir.file("over.csv");
+  write_text(over, "1,1e999,0.8,0.6,0.7,100,1,0.1\n");
+  EXPECT_TRUE(Contains(data_error_message([&] { read_metrics(over); }), "'1e999' is not a number"));
+}
+
 TEST(Metrics, AppendingToANewCsvWritesTheHeader) {
   const test::TempDir dir;
   const std::string path = dir.file("new.csv");

@@ -2,11 +2,11 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
 #include "cutrain/error.h"
+#include "io/parse_double.h"
 
 namespace cutrain::lab {
 namespace {
@@ -20,11 +20,10 @@ std::string trim(const std::string& s) {
 }
 
 bool parse_number(const std::string& field, double& out) {
-  if (field.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  out = std::strtod(field.c_str(), &end);
-  return end == field.c_str() + field.size() && errno != ERANGE && std::isfinite(out);
+  const std::optional<double> v = detail::parse_whole_double(field);
+  if (!v || !std::isfinite(*v)) return false;
+  out = *v;
+  return true;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "cutrain/error.h"
 #include "cutrain/io/safetensors.h"
+#include "io/parse_double.h"
 
 namespace cutrain {
 namespace {
@@ -33,12 +34,8 @@ int64_t meta_int(const SafetensorsFile& f, const std::string& path, const std::s
 
 double meta_double(const SafetensorsFile& f, const std::string& path, const std::string& key) {
   const std::string text = meta(f, path, key);
-  try {
-    size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v)) return v;
-  } catch (const std::exception&) {
-  }
+  const std::optional<double> v = detail::parse_whole_double(text);
+  if (v && std::isfinite(*v)) return *v;
   throw DataError(path + ": metadata '" + key + "' is not a number: '" + text + "'");
 }
 

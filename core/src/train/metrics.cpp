@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cutrain/error.h"
+#include "io/parse_double.h"
 
 namespace cutrain {
 namespace {
@@ -27,12 +28,7 @@ int64_t epoch_number(double v, const std::string& where) {
 
 // A CSV field: the whole of it is a number ("nan" and "inf" included, which %.9g writes).
 double csv_number(const std::string& f, const std::string& where) {
-  size_t used = 0;
-  try {
-    const double v = std::stod(f, &used);
-    if (used == f.size()) return v;
-  } catch (const std::exception&) {
-  }
+  if (const std::optional<double> v = detail::parse_whole_double(f)) return *v;
   throw DataError(where + "'" + f + "' is not a number");
 }
 
