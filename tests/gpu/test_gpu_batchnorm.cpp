@@ -6,9 +6,10 @@
 // poisoned with NaN first; guard elements past the end must stay NaN. Skipped without a device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <tuple>
@@ -126,7 +127,11 @@ void CheckKernels(const KernelCase& k, bool relu,
   g.dgamma = dg_only.data(), g.dbeta = db_only.data();  // no dx (a first layer)
   kernels::launch_batchnorm_backward(d, cfg, g, xg.data(), y_cpu.data(), dyg.data(), nullptr,
                                      scratch.data(), st);
-  EXPECT_TRUE(Near("dx", dxg.to_vector(st), dx, 1e-5, 1e-5 * MaxAbs(dx)));
+  // dx is gamma * inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat)): a cancellation, which
+  // is total with two values a channel (x_hat = +-1 makes every dx 0 in exact arithmetic), so
+  // both devices' dx are then rounding noise of the terms' size, not of dx's own.
+  const double dx_terms = MaxAbs(gamma) * MaxAbs(sinv) * MaxAbs(dy);
+  EXPECT_TRUE(Near("dx", dxg.to_vector(st), dx, 1e-5, 1e-5 * std::max(MaxAbs(dx), dx_terms)));
   for (const auto& [name, t, ref] :
        {std::make_tuple("dgamma", &dgg, &dg), std::make_tuple("dbeta", &dbg, &db),
         std::make_tuple("dgamma without dx", &dg_only, &dg),
