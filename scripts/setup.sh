@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-2}
 PACKAGES=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libgtest-dev
-          libcli11-dev nlohmann-json3-dev dataset-fashion-mnist)
+          libcli11-dev nlohmann-json3-dev dataset-fashion-mnist python3)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
