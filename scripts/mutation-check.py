@@ -142,8 +142,21 @@ MUTANTS = [
      "if (spans[i].begin < cursor) fail(", "if (false) fail("),
     ("metrics-epoch-any-number", "core/src/train/metrics.cpp",
      "if (!(v >= 0 && v <= 1e9 && v == std::floor(v)))", "if (!(v >= 0))"),
-    ("metrics-csv-partial-field", "core/src/train/metrics.cpp",
-     "    if (used == f.size()) return v;", "    return v;"),
+    ("metrics-csv-partial-field", "core/src/io/parse_double.h",
+     "  if (end != text.c_str() + text.size()) return std::nullopt;",
+     "  if (end == text.c_str()) return std::nullopt;"),
+    ("text-number-refuses-underflow", "core/src/io/parse_double.h",
+     "  if (errno == ERANGE && std::isinf(v)) return std::nullopt;",
+     "  if (errno == ERANGE) return std::nullopt;"),
+    # The CPU memory limit: the bytes already held, the cgroup path's ancestors, shapes whose
+    # byte count wraps.
+    ("host-check-ignores-in-use", "core/src/host_memory.cpp",
+     "  if (bytes <= limit - std::min(in_use, limit)) return;", "  if (bytes <= limit) return;"),
+    ("cgroup-own-group-only", "core/src/host_memory.cpp",
+     '      if (path == "/") break;', "      break;"),
+    ("numel-bytes-wrap", "core/src/tensor.cpp",
+     "  if (n > INT64_MAX / static_cast<int64_t>(sizeof(float)))",
+     "  if (false && n > INT64_MAX / static_cast<int64_t>(sizeof(float)))"),
     ("stored-config-unchecked", "apps/cutrain/train_config.cpp",
      "  check_stored_values(r, path);\n  return r;", "  return r;"),
     # cutrain info's compatibility rule for loaded libraries (cuDNN's: same major, minor at least).
