@@ -155,6 +155,9 @@ def cases(cli, only, sample):
         sys.exit(f"cli-fuzz: commands found in --help: {found}; not found: {missing} (a renamed "
                  "command, a typo in --only, or help text this script cannot read)")
     out = []
+    # With --sample, value k of flag i (i counted across all commands, so that the sample
+    # covers every value: 7 is prime to len(VALUES)).
+    flag_index = 0
     for command in found:
         if only and command not in only:
             continue
@@ -167,7 +170,8 @@ def cases(cli, only, sample):
             sys.exit(f"cli-fuzz: no flags read from 'cutrain {command} --help'")
         pick = (lambda i: VALUES) if sample == 0 else (
             lambda i: [VALUES[(i * 7 + k * 11) % len(VALUES)] for k in range(sample)])
-        for i, (flag, takes_value) in enumerate(flags):
+        for flag, takes_value in flags:
+            i, flag_index = flag_index, flag_index + 1
             if not takes_value:
                 out.append((command, base + [flag, flag]))  # a switch given twice
                 continue
@@ -181,10 +185,12 @@ def cases(cli, only, sample):
                     args += [flag, v]
                 out.append((command, args))
             out.append((command, base + [flag]))  # the value missing
-        for i, (pcommand, value) in enumerate(POSITIONALS):
+        for pcommand, value in POSITIONALS:
             if pcommand == command:
-                for v in pick(len(flags) + i):
+                for v in pick(flag_index):
                     out.append((command, [v if a == value else a for a in base]))
+                flag_index += 1
+        # Input the parser cannot take must be a usage error, never ignored.
         out.append((command, base + ["--no-such-flag"]))
         out.append((command, base + ["stray-positional"]))
     return out
@@ -198,6 +204,8 @@ def judge(command, args, result):
         return ["did not finish within the time limit"]
     code, out = result
     problems = []
+    if args[-1] in ("--no-such-flag", "stray-positional") and code != 2:
+        problems.append(f"exit status {code} for input the parser cannot take (expected 2)")
     if code not in (0, 1, 2):
         problems.append(f"exit status {code}")
     for text in CRASH_TEXT:
