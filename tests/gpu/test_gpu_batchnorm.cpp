@@ -127,11 +127,25 @@ void CheckKernels(const KernelCase& k, bool relu,
   g.dgamma = dg_only.data(), g.dbeta = db_only.data();  // no dx (a first layer)
   kernels::launch_batchnorm_backward(d, cfg, g, xg.data(), y_cpu.data(), dyg.data(), nullptr,
                                      scratch.data(), st);
-  // dx is gamma * inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat)): a cancellation, which
-  // is total with two values a channel (x_hat = +-1 makes every dx 0 in exact arithmetic), so
-  // both devices' dx are then rounding noise of the terms' size, not of dx's own.
-  const double dx_terms = MaxAbs(gamma) * MaxAbs(sinv) * MaxAbs(dy);
-  EXPECT_TRUE(Near("dx", dxg.to_vector(st), dx, 1e-5, 1e-5 * std::max(MaxAbs(dx), dx_terms)));
+  // dx is gamma * inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat)), a cancellation: with two
+  // values a channel x_hat is +-sqrt(var / (var + eps)) and dx only eps / (var + eps) of its
+  // terms, so both devices' dx are then mostly rounding noise. Each channel's tolerance is
+  // therefore of its terms' size, gamma * inv_std * max|dy| (about max|dx| where N is large),
+  // not of dx's own; the Near before it checks the shape and the untouched tail.
+  const std::vector<float> dx_gpu = dxg.to_vector(st);
+  std::vector<double> dx_atol(static_cast<size_t>(k.c), 0.0);
+  for (int64_t i = 0; i < total; ++i) {
+    const int64_t ch = (i / k.s) % k.c;
+    dx_atol[ch] = std::max(dx_atol[ch], 1e-5 * std::abs(gamma[ch]) * sinv[ch] * std::abs(dy[i]));
+  }
+  EXPECT_TRUE(Near("dx", dx_gpu, dx, 1e-5, *std::max_element(dx_atol.begin(), dx_atol.end())));
+  int64_t dx_off = 0;
+  for (int64_t i = 0; i < total; ++i) {
+    const double err = std::abs(static_cast<double>(dx_gpu[i]) - dx[i]);
+    if (!(err <= 1e-5 * std::abs(dx[i]) + dx_atol[(i / k.s) % k.c]) && dx_off++ < 3)
+      ADD_FAILURE() << "dx[" << i << "] = " << dx_gpu[i] << ", CPU " << dx[i];
+  }
+  EXPECT_EQ(dx_off, 0) << "dx elements outside their channel's tolerance";
   for (const auto& [name, t, ref] :
        {std::make_tuple("dgamma", &dgg, &dg), std::make_tuple("dbeta", &dbg, &db),
         std::make_tuple("dgamma without dx", &dg_only, &dg),
