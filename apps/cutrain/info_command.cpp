@@ -8,6 +8,8 @@
 
 #include "cutrain/build_info.h"
 #include "cutrain/data/fashion_mnist.h"
+#include "cutrain/error.h"
+#include "cutrain/memory_stats.h"
 
 namespace cutrain::app {
 
@@ -70,11 +72,19 @@ int run_info(const InfoConfig& c) {
     std::printf("auto:     cuda (device 0)\n");
   else
     std::printf("auto:     cpu: %s\n", r.cuda_unusable.c_str());
+  // A bad CUTRAIN_HOST_MEMORY_LIMIT fails every CPU allocation: a problem wherever training runs.
+  const char* cap = std::getenv("CUTRAIN_HOST_MEMORY_LIMIT");
+  std::string memory_problem;
+  try {
+    host_memory_limit();
+  } catch (const ConfigError& e) {
+    memory_problem = e.what();
+  }
   std::printf("cpu:      %d OpenMP threads (OMP_NUM_THREADS), ", r.cpu_threads);
   if (r.host_memory > 0)
     std::printf("%.1f GiB of memory for tensors%s\n",
                 static_cast<double>(r.host_memory) / (1 << 30),
-                std::getenv("CUTRAIN_HOST_MEMORY_LIMIT") ? " (CUTRAIN_HOST_MEMORY_LIMIT)" : "");
+                cap != nullptr && *cap ? " (CUTRAIN_HOST_MEMORY_LIMIT)" : "");
   else
     std::printf("memory for tensors unknown\n");
   const bool data_loads = report_data(c.data_dir.empty() ? data::default_data_dir() : c.data_dir);
@@ -83,6 +93,10 @@ int run_info(const InfoConfig& c) {
   const bool cuda_used = r.cuda_unusable.empty();
   for (const std::string& p : problems)
     std::printf("%s  %s\n", cuda_used ? "problem:" : "note:   ", p.c_str());
+  if (!memory_problem.empty()) {
+    std::printf("problem:  %s\n", memory_problem.c_str());
+    return 1;
+  }
   return info_exit_code(data_loads, !problems.empty(), cuda_used);
 }
 

@@ -137,6 +137,7 @@ int64_t cgroup_memory_limit(const std::string& proc_self_cgroup, const std::stri
 }
 
 void check_host_allocation(int64_t in_use, int64_t bytes, int64_t limit) {
+  in_use = std::max<int64_t>(in_use, 0);  // never negative unless a count is already wrong
   if (bytes <= limit - std::min(in_use, limit)) return;
   throw Error("out of host memory: a CPU tensor of " + size_text(bytes) + " on top of the " +
               size_text(in_use) + " CPU tensors hold already would exceed the " + size_text(limit) +

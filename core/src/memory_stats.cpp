@@ -59,7 +59,9 @@ void note_tensor_alloc(Device device, int64_t bytes) {
 void note_tensor_free(Device device, int64_t bytes) { counters(device).current.fetch_sub(bytes); }
 
 void reserve_host_tensor_memory(int64_t bytes) {
-  // Counted before the check, so that allocations on several threads cannot all pass it.
+  // Counted before the check, so that allocations on several threads cannot all pass it. (A
+  // reservation that is then refused may briefly refuse another thread, or raise the peak:
+  // errors on the safe side.)
   Counters& c = counters(Device::CPU);
   const int64_t before = c.current.fetch_add(bytes);
   try {

@@ -117,6 +117,12 @@ TEST(HostMemory, TheEnvironmentVariableSetsTheLimit) {
   EXPECT_TRUE(test::Contains(r.output, "cutrain: error: out of host memory: a CPU tensor of"))
       << r.output;
   EXPECT_TRUE(test::Contains(r.output, "exceed the 64.0 MiB")) << r.output;
+  r = test::run_cli("info", "CUTRAIN_HOST_MEMORY_LIMIT=lots");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(test::Contains(r.output, "problem:  CUTRAIN_HOST_MEMORY_LIMIT: expected a size"))
+      << r.output;
+  r = test::run_cli("info", "CUTRAIN_HOST_MEMORY_LIMIT=");  // empty: unset
+  EXPECT_FALSE(test::Contains(r.output, "(CUTRAIN_HOST_MEMORY_LIMIT)")) << r.output;
   r = test::run_cli("time --device cpu --model lenet --batch-size 8 --iterations 1",
                     "CUTRAIN_HOST_MEMORY_LIMIT=lots");
   EXPECT_EQ(r.code, 2) << r.output;
