@@ -72,13 +72,16 @@ int run_info(const InfoConfig& c) {
     std::printf("auto:     cuda (device 0)\n");
   else
     std::printf("auto:     cpu: %s\n", r.cuda_unusable.c_str());
-  // A bad CUTRAIN_HOST_MEMORY_LIMIT fails every CPU allocation: a problem wherever training runs.
+  // runtime_info leaves host_memory 0 only for a bad CUTRAIN_HOST_MEMORY_LIMIT, which fails every
+  // CPU allocation: a problem wherever training runs. The query again gives its message.
   const char* cap = std::getenv("CUTRAIN_HOST_MEMORY_LIMIT");
   std::string memory_problem;
-  try {
-    host_memory_limit();
-  } catch (const ConfigError& e) {
-    memory_problem = e.what();
+  if (r.host_memory <= 0) {
+    try {
+      host_memory_limit();
+    } catch (const ConfigError& e) {
+      memory_problem = e.what();
+    }
   }
   std::printf("cpu:      %d OpenMP threads (OMP_NUM_THREADS), ", r.cpu_threads);
   if (r.host_memory > 0)

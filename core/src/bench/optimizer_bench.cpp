@@ -13,6 +13,7 @@
 #include "cutrain/error.h"
 #include "cutrain/memory_stats.h"
 #include "cutrain/optim/optimizer.h"
+#include "optim/fused_optimizer.h"
 
 namespace cutrain {
 
@@ -21,15 +22,6 @@ using detail::random_tensor;
 using detail::time_us;
 
 namespace {
-// State tensors per parameter tensor (velocity, accumulators, moments).
-int state_tensors(const std::string& optimizer) {
-  if (optimizer == "sgd") return 0;
-  if (optimizer == "momentum" || optimizer == "nesterov" || optimizer == "adagrad" ||
-      optimizer == "rmsprop")
-    return 1;
-  return 2;
-}
-
 std::string gib(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1 << 30));
@@ -41,8 +33,8 @@ std::string gib(double bytes) {
 // state ran out of memory. Counts what the run holds at once: values, gradients and state, then
 // the copy benchmark's two buffers.
 void require_memory(const std::string& optimizer, double params, Device device) {
-  const double need =
-      params * (4.0 * (2 + state_tensors(optimizer)) + optimizer_bytes_per_param(optimizer));
+  const double need = params * (4.0 * (2 + kernels::state_tensors(optimizer_rule(optimizer))) +
+                                optimizer_bytes_per_param(optimizer));
   double have = 0;
   std::string where;
   if (device == Device::CPU) {
@@ -74,7 +66,7 @@ void require_memory(const std::string& optimizer, double params, Device device) 
 }  // namespace
 
 double optimizer_bytes_per_param(const std::string& optimizer) {
-  const int state = state_tensors(optimizer);
+  const int state = kernels::state_tensors(optimizer_rule(optimizer));
   return 4.0 * (2 + state) + 4.0 * (1 + state);
 }
 

@@ -82,21 +82,26 @@ namespace {
 
 // The entry of `name` and the options completed with its default lr, validated as given (eps,
 // unused by sgd, may stay unset).
-std::pair<const Entry*, OptimizerOptions> checked(const std::string& name,
-                                                  const OptimizerOptions& options) {
-  for (const Entry& e : kOptimizers) {
-    if (name != e.name) continue;
-    OptimizerOptions o = options;
-    if (!o.lr) o.lr = e.default_lr;
-    validate(o);
-    return {&e, o};
-  }
+const Entry& entry(const std::string& name) {
+  for (const Entry& e : kOptimizers)
+    if (name == e.name) return e;
   std::string known;
   for (const std::string& n : optimizer_names()) known += (known.empty() ? "" : ", ") + n;
   throw ConfigError("--optimizer: unknown optimizer '" + name + "' (available: " + known + ")");
 }
 
+std::pair<const Entry*, OptimizerOptions> checked(const std::string& name,
+                                                  const OptimizerOptions& options) {
+  const Entry& e = entry(name);
+  OptimizerOptions o = options;
+  if (!o.lr) o.lr = e.default_lr;
+  validate(o);
+  return {&e, o};
+}
+
 }  // namespace
+
+kernels::OptimizerRule optimizer_rule(const std::string& name) { return entry(name).rule; }
 
 void validate_optimizer(const std::string& name, const OptimizerOptions& options) {
   checked(name, options);

@@ -10,6 +10,10 @@
 
 namespace cutrain {
 
+/// The rule behind an optimizer name (the factory's table); ConfigError naming --optimizer and
+/// the names available when there is none.
+kernels::OptimizerRule optimizer_rule(const std::string& name);
+
 class FusedOptimizer final : public Optimizer {
  public:
   FusedOptimizer(std::string name, kernels::OptimizerRule rule, std::vector<ParamGroup> groups,
